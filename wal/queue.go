@@ -102,7 +102,8 @@ const (
 // not run yet, and the committer, woken by the first of them, usually runs first (Go
 // hands a just-readied goroutine the processor). Taking the batch at once would then
 // write a few records per fsync; with GOMAXPROCS=1, one. So while the batch is smaller
-// than the previous one, the committer yields, and stops when records stop arriving.
+// than the previous one or no larger (a batch stuck at one record must get the chance to
+// grow), the committer yields, and stops when records stop arriving.
 // A yield with nobody else runnable returns in well under a microsecond, so a lone
 // appender pays nothing measurable.
 func (q *queue) next(expect int) *batch {
@@ -120,7 +121,7 @@ func (q *queue) next(expect int) *batch {
 		<-q.work
 	}
 	n, idle := q.n.Load(), 0
-	for i := 0; i < maxYields && n < int64(expect) && idle < idleYields; i++ {
+	for i := 0; i < maxYields && n <= int64(expect) && idle < idleYields; i++ {
 		runtime.Gosched()
 		if m := q.n.Load(); m != n {
 			n, idle = m, 0
