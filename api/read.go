@@ -63,12 +63,21 @@ type Status struct {
 
 // LensStatus is one lens as status and GET /v1/lenses show it.
 type LensStatus struct {
-	Name         string `json:"name"`
-	Version      int    `json:"version"`
-	Hash         string `json:"hash"`
-	BuiltIn      bool   `json:"builtin"`
-	Materialized bool   `json:"materialized"`
-	State        string `json:"state,omitempty"`
-	Failures     int64  `json:"failures,omitempty"`
-	Backfill     string `json:"backfill,omitempty"`
+	Name         string          `json:"name"`
+	Version      int             `json:"version"`
+	Hash         string          `json:"hash"`
+	BuiltIn      bool            `json:"builtin"`
+	Materialized bool            `json:"materialized"`
+	State        string          `json:"state,omitempty"`
+	Failures     int64           `json:"failures,omitempty"`
+	Backfill     *BackfillStatus `json:"backfill,omitempty"`
+}
+
+// BackfillStatus is the progress of materializing a lens over every existing group.
+type BackfillStatus struct {
+	Done     int64  `json:"done"`
+	Total    int64  `json:"total"`
+	Running  bool   `json:"running"`
+	Finished bool   `json:"finished"`
+	Error    string `json:"error,omitempty"`
 }
