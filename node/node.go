@@ -24,6 +24,7 @@ import (
 	"github.com/stemedb/stemedb/plugins"
 	"github.com/stemedb/stemedb/server"
 	"github.com/stemedb/stemedb/sqlview"
+	"github.com/stemedb/stemedb/sqlview/readonly"
 	"github.com/stemedb/stemedb/wal"
 )
 
@@ -56,6 +57,13 @@ type Config struct {
 	LensMaxBatchBytes int
 	LensCacheDir      string
 	LensInterpreter   bool
+	// Read-only SQL (/v1/sql): each statement's time limit, the default and hard row
+	// caps, and how many statements run at once; zero fields take package readonly's
+	// defaults.
+	SQLTimeout     time.Duration
+	SQLMaxRows     int
+	SQLHardMaxRows int
+	SQLConcurrency int
 }
 
 // Node is an open data directory with its server.
@@ -66,6 +74,7 @@ type Node struct {
 
 	wal     *wal.Log
 	views   *sqlview.DB
+	sql     *readonly.DB
 	runtime *host.Runtime
 	lenses  *plugins.Registry
 	sync    *lensSync
@@ -147,6 +156,13 @@ func (n *Node) open(ctx context.Context) error {
 		OnApplied: func(uint64) { n.mat.Notify() },
 	})
 
+	n.sql, err = readonly.Open(ctx, n.views.Path(), readonly.Options{
+		Timeout: cfg.SQLTimeout, MaxRows: cfg.SQLMaxRows, HardMaxRows: cfg.SQLHardMaxRows,
+		Concurrency: cfg.SQLConcurrency, Lenses: host.BuiltinNames(), Logger: cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("open read-only SQL: %w", err)
+	}
 	n.server, err = server.New(server.Config{
 		Log:            n.wal,
 		Limits:         cfg.Limits,
@@ -162,6 +178,7 @@ func (n *Node) open(ctx context.Context) error {
 		LensRows:       n.sync,
 		AdminToken:     adminToken,
 		MaxModuleBytes: int64(cfg.MaxModuleBytes),
+		SQL:            n.sql,
 	})
 	if err != nil {
 		return err
@@ -289,6 +306,12 @@ func (n *Node) Close() error {
 	if n.runtime != nil {
 		if err := n.runtime.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close lens runtime: %w", err))
+		}
+	}
+	// SQL readers would hold up the views' final checkpoint: close them first.
+	if n.sql != nil {
+		if err := n.sql.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close read-only SQL: %w", err))
 		}
 	}
 	if n.views != nil {

@@ -26,10 +26,10 @@ import (
 	"github.com/stemedb/stemedb/wal"
 )
 
-// nopLog acknowledges without writing: the server becomes a decode-and-verify handler.
-type nopLog struct{ end atomic.Uint64 }
+// ackOnlyLog acknowledges without writing: the server becomes a decode-and-verify handler.
+type ackOnlyLog struct{ end atomic.Uint64 }
 
-func (l *nopLog) Append(_ context.Context, p []byte) (wal.Position, error) {
+func (l *ackOnlyLog) Append(_ context.Context, p []byte) (wal.Position, error) {
 	end := l.end.Add(uint64(len(p) + 40))
 	return wal.Position{Offset: end - uint64(len(p)+40), End: end}, nil
 }
@@ -147,7 +147,7 @@ func TestBenchTable(t *testing.T) {
 	require.NoError(t, err)
 	defer w.Close()
 	durableURL := newBenchServer(t, w) + "/v1/assert"
-	verifyURL := newBenchServer(t, &nopLog{}) + "/v1/assert"
+	verifyURL := newBenchServer(t, &ackOnlyLog{}) + "/v1/assert"
 	batchURL := newBenchServer(t, w) + "/v1/assert/batch"
 
 	var verifyOnly, durable, batch, raw []float64

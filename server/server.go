@@ -44,6 +44,8 @@ type Config struct {
 	Freshness   Freshness
 	Lenses      LensCatalog
 	DefaultLens string // default "VoteAwareConsensus"
+	// SQL runs read-only statements for /v1/sql; nil leaves the route out.
+	SQL SQLRunner
 	// Status reports GET /v1/status; nil leaves the route out.
 	Status func(ctx context.Context) (api.Status, error)
 	// Registry serves the lens endpoints (/v1/lenses...); nil leaves them out. When set,
@@ -138,6 +140,10 @@ func (s *Server) routes() *mux.Router {
 	}
 	if s.cfg.Status != nil {
 		r.HandleFunc("/v1/status", s.handleStatus).Methods(http.MethodGet)
+	}
+	if s.cfg.SQL != nil {
+		r.HandleFunc("/v1/sql", func(w http.ResponseWriter, r *http.Request) { s.handleSQL(w, r, s.cfg.SQL) }).
+			Methods(http.MethodGet, http.MethodPost)
 	}
 	if s.cfg.Registry != nil {
 		s.lensRoutes(r)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -77,6 +78,16 @@ func TestCLI_KeygenAssertVoteRetract(t *testing.T) {
 	assert.Contains(t, out, res.Hash, "the write is visible through the query command")
 	assert.Contains(t, out, `"stale": false`)
 
+	out, err = run(t, "sql", "--server", url, "SELECT subject, object_value FROM assertions")
+	require.NoError(t, err)
+	assert.Contains(t, out, "Tesla_Inc")
+	assert.Contains(t, out, "96.7")
+	out, err = run(t, "sql", "--server", url, "--format", "csv", "SELECT count(*) AS n FROM resolved_consensus")
+	require.NoError(t, err)
+	assert.Equal(t, "n\n1\n", out)
+	_, err = run(t, "sql", "--server", url, "DELETE FROM assertions")
+	assert.ErrorContains(t, err, "sql_forbidden")
+
 	out, err = run(t, "status", "--server", url)
 	require.NoError(t, err)
 	assert.Contains(t, out, `"log_offset"`)
@@ -93,11 +104,15 @@ func TestCLI_KeygenAssertVoteRetract(t *testing.T) {
 }
 
 func TestCLI_HelpShowsExample(t *testing.T) {
-	for _, cmd := range []string{"serve", "keygen", "assert", "vote", "retract", "query", "status", "wal"} {
+	for _, cmd := range []string{"serve", "keygen", "assert", "vote", "retract", "query", "status", "sql",
+		"lens upload", "lens test", "wal verify", "wal repair"} {
 		t.Run(cmd, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := NewMain(strings.NewReader(""), &stdout, &stderr).Run(context.Background(), []string{cmd, "--help"})
-			require.Error(t, err)
+			args := append(strings.Fields(cmd), "--help")
+			err := NewMain(strings.NewReader(""), &stdout, &stderr).Run(context.Background(), args)
+			if err != nil {
+				require.ErrorIs(t, err, flag.ErrHelp)
+			}
 			assert.Contains(t, stderr.String()+stdout.String(), "Example")
 		})
 	}

@@ -21,13 +21,19 @@ func main() {
 	defer stop()
 	m := NewMain(os.Stdin, os.Stdout, os.Stderr)
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		switch {
+		case errors.Is(err, errUsage):
 			os.Exit(2)
+		case errors.Is(err, flag.ErrHelp): // --help was asked for and shown
+			os.Exit(0)
 		}
 		fmt.Fprintln(os.Stderr, "stemedb:", err)
 		os.Exit(1)
 	}
 }
+
+// errUsage is returned when stemedb runs with no command: the usage was printed.
+var errUsage = errors.New("no command given")
 
 // command is one subcommand of stemedb.
 type command interface {
@@ -61,6 +67,7 @@ func (m *Main) commands() map[string]command {
 		"status":  &StatusCommand{Main: m},
 		"wal":     &WALCommand{Main: m},
 		"lens":    &LensCommand{Main: m},
+		"sql":     &SQLCommand{Main: m},
 	}
 }
 
@@ -70,7 +77,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		m.usage(cmds)
 		if len(args) == 0 {
-			return flag.ErrHelp
+			return errUsage
 		}
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/stemedb/stemedb/node"
 	"github.com/stemedb/stemedb/plugins"
 	"github.com/stemedb/stemedb/server"
+	"github.com/stemedb/stemedb/sqlview/readonly"
 	"github.com/stemedb/stemedb/wal"
 )
 
@@ -48,6 +49,10 @@ func (c *ServeCommand) ParseFlags(args []string) (node.Config, error) {
 	fs.Int64Var(&lensMemoryMiB, "lens-memory-mib", node.DefaultLensMemoryBytes>>20, "memory cap of each lens instance, in MiB")
 	fs.DurationVar(&cfg.LensCallTimeout, "lens-timeout", host.DefaultCallTimeout, "deadline of each call into an uploaded lens")
 	fs.IntVar(&cfg.LensMaxBatchBytes, "lens-batch-bytes", host.DefaultMaxBatchBytes, "largest encoded input of one lens call (larger batches are split; bounds the output too)")
+	fs.DurationVar(&cfg.SQLTimeout, "sql-timeout", readonly.DefaultTimeout, "time limit of each /v1/sql statement")
+	fs.IntVar(&cfg.SQLMaxRows, "sql-max-rows", readonly.DefaultMaxRows, "rows in a /v1/sql answer unless the request sets max_rows")
+	fs.IntVar(&cfg.SQLHardMaxRows, "sql-hard-max-rows", readonly.DefaultHardMaxRows, "most rows a /v1/sql request may ask for")
+	fs.IntVar(&cfg.SQLConcurrency, "sql-concurrency", 0, "statements /v1/sql runs at once (default: half the cores, at least 1)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.Usage = func() {
