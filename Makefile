@@ -48,7 +48,7 @@ fmt-check:
 
 ## bench: the tables the issues ask for (slow; not part of `make test`)
 bench:
-	$(GO) test -count=1 -tags bench -run 'TestBenchTable' -v ./... | grep -v '^=== RUN\|^--- PASS\|^PASS\|^ok\|no test files'
+	$(GO) test -p 1 -count=1 -timeout 30m -tags bench -run 'TestBenchTable' -v ./... 2>&1 | grep -v '^=== RUN\|^--- PASS\|^PASS\|^ok\|no test files'
 
 clean:
 	rm -rf bin

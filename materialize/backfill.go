@@ -186,7 +186,7 @@ func (m *Materializer) prepareBackfill(ctx context.Context, lenses []string, aft
 	p.stats.load = time.Since(t0)
 
 	t1 := time.Now()
-	if p.results, err = m.resolveAll(ctx, set, toHost(p.groups)); err != nil {
+	if p.results, err = m.resolveAll(ctx, set, HostGroups(p.groups)); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
 	p.stats.resolve = time.Since(t1)

@@ -83,7 +83,7 @@ func (m *Materializer) prepareDirty(ctx context.Context, after int64) (*prepared
 	p.stats.load = time.Since(t0)
 
 	t1 := time.Now()
-	if p.results, err = m.resolveAll(ctx, lenses, toHost(p.groups)); err != nil {
+	if p.results, err = m.resolveAll(ctx, lenses, HostGroups(p.groups)); err != nil {
 		return nil, err
 	}
 	p.stats.resolve = time.Since(t1)

@@ -129,9 +129,9 @@ func call(ctx context.Context, l namedResolver, groups []host.Group) (res [][]in
 	return res, nil
 }
 
-// toHost converts loaded groups to lens input, with one backing array for all
-// candidates and one for all signers of the chunk.
-func toHost(groups []sqlview.Group) []host.Group {
+// HostGroups converts loaded groups to lens input, with one backing array for all
+// candidates and one for all signers. The query path's on-the-fly lenses use it too.
+func HostGroups(groups []sqlview.Group) []host.Group {
 	nc, ns := 0, 0
 	for i := range groups {
 		nc += len(groups[i].Candidates)

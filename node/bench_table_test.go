@@ -11,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -184,6 +186,11 @@ func benchQuery(t *testing.T) {
 // TestBenchTable prints the read path's tables (b) and (c) for `make bench`; (a) is in
 // materialize/.
 func TestBenchTable(t *testing.T) {
+	// As `stemedb serve` runs unless GOMAXPROCS is set (cmd/stemedb/serve.go): one
+	// processor more than cores, so that the log's fdatasync does not idle a core.
+	if os.Getenv("GOMAXPROCS") == "" {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1))
+	}
 	benchWriteToVisible(t)
 	benchQuery(t)
 }

@@ -110,6 +110,8 @@ func TestEndToEnd_Tesla(t *testing.T) {
 	assert.Equal(t, res.Offset, st.IngestedOffset)
 	assert.Equal(t, res.Offset, st.MaterializedOffset)
 	assert.EqualValues(t, 1, st.Assertions)
+	assert.EqualValues(t, 1, st.Groups)
+	assert.Zero(t, st.DirtyGroups)
 }
 
 func TestQuery_Refusals(t *testing.T) {

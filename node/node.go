@@ -215,12 +215,17 @@ func (n *Node) status(ctx context.Context) (api.Status, error) {
 	if err != nil {
 		return api.Status{}, err
 	}
+	groups, err := sqlview.CountGroups(ctx, n.views.ReadDB(), 0)
+	if err != nil {
+		return api.Status{}, err
+	}
 	ms := n.mat.Stats()
 	out := api.Status{
 		LogOffset:          n.wal.End(),
 		IngestedOffset:     st.IngestedOffset,
 		MaterializedOffset: st.MaterializedOffset,
 		Assertions:         st.Assertions,
+		Groups:             groups,
 		DirtyGroups:        st.DirtyGroups,
 		UptimeSecond:       time.Since(n.started).Seconds(),
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stemedb/stemedb/api"
 	"github.com/stemedb/stemedb/assertion"
 	"github.com/stemedb/stemedb/host"
+	"github.com/stemedb/stemedb/materialize"
 	"github.com/stemedb/stemedb/plugins"
 )
 
@@ -181,7 +182,7 @@ func (s *Server) storedGroups(r *http.Request, subject, predicate string, limit 
 	if err != nil {
 		return nil, false, err
 	}
-	hg := hostGroups(loaded)
+	hg := materialize.HostGroups(loaded)
 	out := make([]dryGroup, len(loaded))
 	k := 0
 	for i := range loaded {

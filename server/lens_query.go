@@ -6,6 +6,7 @@ import (
 
 	"github.com/stemedb/stemedb/api"
 	"github.com/stemedb/stemedb/host"
+	"github.com/stemedb/stemedb/materialize"
 	"github.com/stemedb/stemedb/plugins"
 	"github.com/stemedb/stemedb/sqlview"
 )
@@ -62,7 +63,7 @@ func (v *lensViews) query(ctx context.Context, p sqlview.QueryParams) (sqlview.P
 // registry; a failure becomes lens_failed.
 func (v *lensViews) resolveFunc(info plugins.Info, res host.Resolver) sqlview.ResolveFunc {
 	return func(ctx context.Context, groups []sqlview.Group) ([][]int, error) {
-		winners, err := res.Resolve(ctx, hostGroups(groups))
+		winners, err := res.Resolve(ctx, materialize.HostGroups(groups))
 		if err == nil {
 			v.reg.ReportSuccess(info.Name)
 			return winners, nil
@@ -88,36 +89,4 @@ func failedReason(info plugins.Info, err error) string {
 		return info.LastError
 	}
 	return err.Error()
-}
-
-// hostGroups converts loaded groups to lens input, with one backing array for all
-// candidates and one for all signers.
-func hostGroups(groups []sqlview.Group) []host.Group {
-	nc, ns := 0, 0
-	for i := range groups {
-		nc += len(groups[i].Candidates)
-		for j := range groups[i].Candidates {
-			ns += len(groups[i].Candidates[j].Signers)
-		}
-	}
-	out := make([]host.Group, len(groups))
-	cands := make([]host.Candidate, nc)
-	signers := make([]host.Signer, ns)
-	for i := range groups {
-		g := &groups[i]
-		hc := cands[:len(g.Candidates):len(g.Candidates)]
-		cands = cands[len(g.Candidates):]
-		for j := range g.Candidates {
-			c := &g.Candidates[j]
-			hs := signers[:len(c.Signers):len(c.Signers)]
-			signers = signers[len(c.Signers):]
-			for k, s := range c.Signers {
-				hs[k] = host.Signer{Agent: s.Agent, Timestamp: s.Timestamp, Trust: s.Trust}
-			}
-			hc[j] = host.Candidate{Hash: c.Hash, Object: c.Object, Confidence: c.Confidence,
-				Signers: hs, Up: c.Up, Down: c.Down}
-		}
-		out[i] = host.Group{Subject: g.Subject, Predicate: g.Predicate, Candidates: hc}
-	}
-	return out
 }

@@ -67,28 +67,7 @@ func replaceResolved(ctx context.Context, tx *Tx, lens, group int64, ids []int64
 	}
 	rows.Close()
 
-	changed := false
-	for i, id := range ids {
-		if i < len(cur) && cur[i] == id {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO resolved_rows (lens_id, group_id, rank, assertion_id)
-			VALUES (?1, ?2, ?3, ?4)
-			ON CONFLICT (lens_id, group_id, rank) DO UPDATE SET assertion_id = excluded.assertion_id`,
-			lens, group, i+1, id); err != nil {
-			return false, err
-		}
-		changed = true
-	}
-	if len(cur) > len(ids) {
-		if _, err := tx.ExecContext(ctx,
-			`DELETE FROM resolved_rows WHERE lens_id = ?1 AND group_id = ?2 AND rank > ?3`,
-			lens, group, len(ids)); err != nil {
-			return false, err
-		}
-		changed = true
-	}
-	return changed, nil
+	return writeResolvedDiff(ctx, tx, lens, group, cur, ids)
 }
 
 // DeleteResolved removes every `resolved` row of lens (e.g. when the lens is deleted).
