@@ -15,6 +15,7 @@ import (
 	"github.com/stemedb/stemedb/assertion"
 	"github.com/stemedb/stemedb/client"
 	"github.com/stemedb/stemedb/node"
+	"github.com/stemedb/stemedb/node/nodetest"
 )
 
 // startNode serves a node on a loopback port until the test ends.
@@ -25,20 +26,7 @@ func startNode(t testing.TB, dataDir string) (*node.Node, *client.Client) {
 
 // startNodeURL is startNode that also returns the server's base URL.
 func startNodeURL(t testing.TB, dataDir string) (*node.Node, *client.Client, string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	n, err := node.Open(ctx, node.Config{DataDir: dataDir, Addr: "127.0.0.1:0"})
-	require.NoError(t, err)
-	ln, err := n.Listen()
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-		require.NoError(t, n.Close())
-	})
-	base := "http://" + ln.Addr().String()
+	n, base := nodetest.Start(t, node.Config{DataDir: dataDir})
 	return n, client.New(base, nil), base
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/stemedb/stemedb/client"
 	"github.com/stemedb/stemedb/lenses-wasm/sdk/sdktest"
 	"github.com/stemedb/stemedb/node"
+	"github.com/stemedb/stemedb/node/nodetest"
 )
 
 // Test lens modules, each built once per test binary (the go build cache makes a rebuild
@@ -75,23 +76,7 @@ func startLensNode(t testing.TB, dataDir string, with func(*node.Config)) *lensN
 	if with != nil {
 		with(&cfg)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n, err := node.Open(ctx, cfg)
-	require.NoError(t, err)
-	ln, err := n.Listen()
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx, ln) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			require.NoError(t, <-done)
-			require.NoError(t, n.Close())
-		})
-	}
-	t.Cleanup(stop)
-	base := "http://" + ln.Addr().String()
+	n, base, stop := nodetest.StartStoppable(t, cfg)
 	anon := client.New(base, nil)
 	return &lensNode{n: n, base: base, anon: anon, admin: anon.WithAdminToken(n.AdminToken()), stop: stop}
 }

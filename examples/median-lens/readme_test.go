@@ -21,6 +21,7 @@ import (
 	"github.com/stemedb/stemedb/assertion"
 	"github.com/stemedb/stemedb/client"
 	"github.com/stemedb/stemedb/node"
+	"github.com/stemedb/stemedb/node/nodetest"
 )
 
 // readmeBuild returns the README's build command: its one line that starts with
@@ -109,18 +110,6 @@ func TestREADME(t *testing.T) {
 
 // startServer serves a node on a loopback port until the test ends.
 func startServer(t *testing.T, dataDir string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	n, err := node.Open(ctx, node.Config{DataDir: dataDir, Addr: "127.0.0.1:0"})
-	require.NoError(t, err)
-	ln, err := n.Listen()
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-		require.NoError(t, n.Close())
-	})
-	return "http://" + ln.Addr().String()
+	_, url := nodetest.Start(t, node.Config{DataDir: dataDir})
+	return url
 }
