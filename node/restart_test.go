@@ -22,6 +22,7 @@ import (
 	"github.com/stemedb/stemedb/client"
 	"github.com/stemedb/stemedb/materialize"
 	"github.com/stemedb/stemedb/node"
+	"github.com/stemedb/stemedb/sqlview/sqlviewtest"
 )
 
 const childDataDirEnv = "STEMEDB_TEST_CHILD_DATA_DIR"
@@ -122,21 +123,9 @@ func baseDigest(t *testing.T, n *node.Node) string {
 		`SELECT assertion_hash, agent_id, signature, timestamp FROM signatures ORDER BY assertion_hash, agent_id`,
 		`SELECT assertion_hash, agent_id, vote, timestamp FROM votes ORDER BY assertion_hash, agent_id`,
 	} {
-		rows, err := n.Views().ReadDB().Query(q)
-		require.NoError(t, err)
-		cols, err := rows.Columns()
-		require.NoError(t, err)
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		for _, row := range sqlviewtest.Rows(t, n.Views().ReadDB(), q) {
+			fmt.Fprintln(&sb, row...)
 		}
-		for rows.Next() {
-			require.NoError(t, rows.Scan(ptrs...))
-			fmt.Fprintln(&sb, vals...)
-		}
-		require.NoError(t, rows.Err())
-		rows.Close()
 	}
 	return sb.String()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stemedb/stemedb/assertion"
 	"github.com/stemedb/stemedb/sqlview"
+	"github.com/stemedb/stemedb/sqlview/sqlviewtest"
 )
 
 func openDB(t testing.TB, opts sqlview.Options) *sqlview.DB {
@@ -84,22 +85,5 @@ func apply(t testing.TB, db *sqlview.DB, ap *sqlview.Applier, base uint64, recs 
 
 // dump returns the rows of a query as strings, for comparisons.
 func dump(t testing.TB, db *sqlview.DB, query string, args ...any) [][]any {
-	t.Helper()
-	rows, err := db.ReadDB().QueryContext(context.Background(), query, args...)
-	require.NoError(t, err)
-	defer rows.Close()
-	cols, err := rows.Columns()
-	require.NoError(t, err)
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		require.NoError(t, rows.Scan(ptrs...))
-		out = append(out, vals)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return sqlviewtest.Rows(t, db.ReadDB(), query, args...)
 }

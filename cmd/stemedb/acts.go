@@ -55,6 +55,23 @@ func usage(m *Main, fs *flag.FlagSet, text string) func() {
 	}
 }
 
+// parseTargetedAct parses the flags of an act on an existing assertion (vote, retract)
+// and returns the agent's key and the assertion's hash.
+func parseTargetedAct(fs *flag.FlagSet, args []string, af *actFlags, hash *string) (ed25519.PrivateKey, assertion.Hash, error) {
+	if err := parseActFlags(fs, args); err != nil {
+		return nil, assertion.Hash{}, err
+	}
+	key, err := readKeyFile(af.keyPath)
+	if err != nil {
+		return nil, assertion.Hash{}, err
+	}
+	h, err := assertion.ParseHash(*hash)
+	if err != nil {
+		return nil, assertion.Hash{}, fmt.Errorf("--hash: %w", err)
+	}
+	return key, h, nil
+}
+
 // printAnswer writes the server's answer as indented JSON.
 func printAnswer(m *Main, v any) error {
 	data, err := json.Marshal(v)
@@ -123,11 +140,7 @@ Example:
 			return fmt.Errorf("--source: %w", err)
 		}
 	}
-	ts := af.ts()
-	h := a.Claim.Hash()
-	sig := assertion.Signature{Agent: agentIDOf(key), Timestamp: ts}
-	copy(sig.Sig[:], ed25519.Sign(key, assertion.AssertMessage(h, ts)))
-	a.Signatures = []assertion.Signature{sig}
+	a.Sign(key, af.ts())
 	if err := a.Validate(lim, time.Now()); err != nil {
 		return err
 	}
@@ -161,22 +174,14 @@ Signs a vote on the assertion H and posts it to POST /v1/vote; prints the answer
 Example:
   stemedb vote --key bob.key --hash 2fe546d6...c2fd --vote -1
 `)
-	if err := parseActFlags(fs, args); err != nil {
-		return err
-	}
-	key, err := readKeyFile(af.keyPath)
+	key, h, err := parseTargetedAct(fs, args, &af, hash)
 	if err != nil {
 		return err
-	}
-	h, err := assertion.ParseHash(*hash)
-	if err != nil {
-		return fmt.Errorf("--hash: %w", err)
 	}
 	if *vote < -1 || *vote > 1 {
 		return fmt.Errorf("--vote must be -1, 0 or 1, got %d", *vote)
 	}
-	v := assertion.Vote{Assertion: h, Agent: agentIDOf(key), Value: int8(*vote), Timestamp: af.ts()}
-	copy(v.Sig[:], ed25519.Sign(key, assertion.VoteMessage(h, v.Value, v.Timestamp)))
+	v := assertion.SignVote(key, h, int8(*vote), af.ts())
 	res, err := client.New(af.server, nil).Vote(ctx, api.NewVoteRequest(&v))
 	if err != nil {
 		return err
@@ -206,19 +211,11 @@ Signs a retraction of your signature on the assertion H and posts it to POST /v1
 Example:
   stemedb retract --key alice.key --hash 2fe546d6...c2fd
 `)
-	if err := parseActFlags(fs, args); err != nil {
-		return err
-	}
-	key, err := readKeyFile(af.keyPath)
+	key, h, err := parseTargetedAct(fs, args, &af, hash)
 	if err != nil {
 		return err
 	}
-	h, err := assertion.ParseHash(*hash)
-	if err != nil {
-		return fmt.Errorf("--hash: %w", err)
-	}
-	r := assertion.Retraction{Assertion: h, Agent: agentIDOf(key), Timestamp: af.ts()}
-	copy(r.Sig[:], ed25519.Sign(key, assertion.RetractMessage(h, r.Timestamp)))
+	r := assertion.SignRetraction(key, h, af.ts())
 	res, err := client.New(af.server, nil).Retract(ctx, api.NewRetractRequest(&r))
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ type keyFile struct {
 }
 
 func writeKeyFile(path string, key ed25519.PrivateKey, force bool) error {
-	data, err := json.Marshal(keyFile{AgentID: agentIDOf(key).String(), Seed: hex.EncodeToString(key.Seed())})
+	data, err := json.Marshal(keyFile{AgentID: assertion.AgentOf(key).String(), Seed: hex.EncodeToString(key.Seed())})
 	if err != nil {
 		return fmt.Errorf("encode key: %w", err)
 	}
@@ -64,10 +64,4 @@ func readKeyFile(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("key file %s: seed must be %d bytes of hex", path, ed25519.SeedSize)
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
-}
-
-func agentIDOf(key ed25519.PrivateKey) assertion.AgentID {
-	var id assertion.AgentID
-	copy(id[:], key.Public().(ed25519.PublicKey))
-	return id
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
+
+	"github.com/stemedb/stemedb/assertion"
 )
 
 // KeygenCommand creates an agent key file.
@@ -45,6 +47,6 @@ Flags:
 	if err := writeKeyFile(*out, key, *force); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Main.Stdout, agentIDOf(key).String())
+	fmt.Fprintln(c.Main.Stdout, assertion.AgentOf(key).String())
 	return nil
 }
