@@ -112,7 +112,7 @@ func (r *AssertRequest) ToAssertion(lim assertion.Limits, now time.Time) (assert
 	}
 	obj, err := assertion.ParseObject(*r.Object.Type, r.Object.Value, lim)
 	if err != nil {
-		return a, fromDomain(fmt.Errorf("object: %w", err))
+		return a, fromDomain(err) // its message already names object.type or object.value
 	}
 	a.Claim = assertion.Claim{
 		Subject:    *r.Subject,

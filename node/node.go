@@ -33,6 +33,9 @@ const (
 	DefaultDataDir         = "./data"
 	DefaultAddr            = "127.0.0.1:7070"
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultQueueWait bounds how long a write waits for room in the log's queue before
+	// it is refused with 429: long enough to ride out a burst, short enough to shed load.
+	DefaultQueueWait = 2 * time.Second
 )
 
 // Config is what `stemedb serve` takes from flags and environment.
@@ -116,7 +119,9 @@ func (n *Node) open(ctx context.Context) error {
 	cfg := n.cfg
 	start := time.Now()
 	var err error
-	n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{SegmentSize: cfg.SegmentSize, Logger: cfg.Logger})
+	n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{
+		SegmentSize: cfg.SegmentSize, QueueWait: DefaultQueueWait, Logger: cfg.Logger,
+	})
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
 	}

@@ -106,7 +106,8 @@ func (s *Server) parseQuery(q url.Values) (queryParams, error) {
 	}
 	if q.Has("wait_ms") {
 		ms, err := strconv.Atoi(q.Get("wait_ms"))
-		if err != nil || ms < 0 || time.Duration(ms)*time.Millisecond > MaxWait {
+		// Compare in milliseconds: a huge value would overflow a Duration.
+		if err != nil || ms < 0 || int64(ms) > MaxWait.Milliseconds() {
 			return p, api.Errorf(api.CodeInvalidRequest, "wait_ms must be an integer in 0..%d", MaxWait.Milliseconds())
 		}
 		p.wait = time.Duration(ms) * time.Millisecond

@@ -22,9 +22,6 @@ import (
 const (
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultMaxBatch     = 1000
-	// DefaultAppendWait bounds how long a write waits for room in the log's queue before it
-	// is refused with 429: long enough to ride out a burst, short enough to shed load.
-	DefaultAppendWait = 2 * time.Second
 )
 
 // Log is what the write path needs from the write-ahead log.
@@ -38,7 +35,6 @@ type Config struct {
 	Limits       assertion.Limits // zero value: assertion.DefaultLimits()
 	MaxBodyBytes int64
 	MaxBatch     int
-	AppendWait   time.Duration
 	// The read path; when Views is nil the server only takes writes.
 	Views       Views
 	Freshness   Freshness
@@ -85,9 +81,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
-	}
-	if cfg.AppendWait <= 0 {
-		cfg.AppendWait = DefaultAppendWait
 	}
 	if cfg.Verifiers <= 0 {
 		cfg.Verifiers = runtime.GOMAXPROCS(0)
@@ -208,6 +201,8 @@ func (s *Server) classify(r *http.Request, err error) *api.Error {
 		return e
 	}
 	switch {
+	case errors.Is(err, wal.ErrTooLarge):
+		return api.Errorf(api.CodeTooLarge, "the write is larger than the log's record limit")
 	case errors.Is(err, wal.ErrOverloaded):
 		return &api.Error{Code: api.CodeOverloaded, Message: "the log's queue is full; retry later", RetryAfter: 1}
 	case errors.Is(err, wal.ErrFailed):

@@ -218,8 +218,11 @@ func TestBatch_AllOrNothing(t *testing.T) {
 	assert.Equal(t, "invalid_request", errCode(out), "the first bad item's code")
 	e := out["error"].(map[string]any)
 	bad := e["items"].([]any)
-	require.Len(t, bad, 1, "signatures are verified once every item is well formed")
+	require.Len(t, bad, 2, "every bad item is listed, the malformed one and the one whose signature fails")
 	assert.EqualValues(t, 1, bad[0].(map[string]any)["index"])
+	assert.Equal(t, "invalid_request", bad[0].(map[string]any)["code"])
+	assert.EqualValues(t, 3, bad[1].(map[string]any)["index"])
+	assert.Equal(t, "invalid_signature", bad[1].(map[string]any)["code"])
 	assert.Zero(t, ts.log.End(), "nothing from a refused batch is stored")
 
 	items[1] = good(1)

@@ -23,16 +23,11 @@ func (s *Server) verifyAssertions(ctx context.Context, as []assertion.Assertion)
 
 // verifyEach verifies a batch's assertions on up to cfg.Verifiers goroutines, since Ed25519
 // verification, not the disk, bounds the write path. Each signature is verified once.
-// The result has one entry per assertion, nil where all its signatures hold.
-func (s *Server) verifyEach(ctx context.Context, as []assertion.Assertion) []error {
+// The result has one entry per assertion, nil where all its signatures hold; the error is
+// the request's own cancellation, which is no fault of any item.
+func (s *Server) verifyEach(ctx context.Context, as []assertion.Assertion) ([]error, error) {
 	errs := make([]error, len(as))
 	workers := min(s.cfg.Verifiers, len(as))
-	if workers <= 1 {
-		for i := range as {
-			errs[i] = as[i].VerifySignatures()
-		}
-		return errs
-	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -48,19 +43,15 @@ func (s *Server) verifyEach(ctx context.Context, as []assertion.Assertion) []err
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
+		return nil, err
 	}
-	return errs
+	return errs, nil
 }
 
-// appendRecord appends one payload and returns once it is durable. The wait for room in
-// the log's queue is bounded by cfg.AppendWait so that overload turns into a 429 quickly.
+// appendRecord appends one payload and returns once it is durable. The log itself bounds
+// the wait for room in its queue (wal.Options.QueueWait), so overload turns into a 429
+// quickly; the wait for the fsync is bounded only by the request, because a write that
+// is stored must not be answered as refused.
 func (s *Server) appendRecord(ctx context.Context, payload []byte) (wal.Position, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.AppendWait)
-	defer cancel()
 	return s.cfg.Log.Append(ctx, payload)
 }

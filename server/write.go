@@ -73,24 +73,34 @@ func (s *Server) handleAssertBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeBatch decodes, validates and verifies every item, and reports every bad one by
-// index: the batch is all or nothing.
+// index, in index order: the batch is all or nothing. Items that decode are verified
+// even when others do not, so that one answer names every problem.
 func (s *Server) decodeBatch(ctx context.Context, items []jsontext.Value) ([]assertion.Assertion, error) {
 	as := make([]assertion.Assertion, len(items))
-	var bad []api.ItemError
+	errs := make([]error, len(items))
+	var decoded []int
 	for i, raw := range items {
-		a, err := s.decodeAssertion(raw)
+		if as[i], errs[i] = s.decodeAssertion(raw); errs[i] == nil {
+			decoded = append(decoded, i)
+		}
+	}
+	if len(decoded) > 0 {
+		toVerify := make([]assertion.Assertion, len(decoded))
+		for k, i := range decoded {
+			toVerify[k] = as[i]
+		}
+		sigErrs, err := s.verifyEach(ctx, toVerify)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range decoded {
+			errs[i] = sigErrs[k]
+		}
+	}
+	var bad []api.ItemError
+	for i, err := range errs {
 		if err != nil {
 			bad = append(bad, itemError(i, err))
-			continue
-		}
-		as[i] = a
-	}
-	if len(bad) == 0 {
-		sigErrs := s.verifyEach(ctx, as)
-		for i, err := range sigErrs {
-			if err != nil {
-				bad = append(bad, itemError(i, err))
-			}
 		}
 	}
 	if len(bad) > 0 {

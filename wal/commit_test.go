@@ -123,7 +123,7 @@ func TestCommit_OverloadedWhenQueueFull(t *testing.T) {
 	// Hold the committer inside fdatasync so that the queue fills up.
 	inSync := make(chan struct{}, 1)
 	release := make(chan struct{})
-	l, err := wal.OpenWithFaults(t.TempDir(), wal.Options{QueueSize: 4}, nil, func() error {
+	l, err := wal.OpenWithFaults(t.TempDir(), wal.Options{QueueSize: 4, QueueWait: 40 * time.Millisecond}, nil, func() error {
 		select {
 		case inSync <- struct{}{}:
 		default:
@@ -155,6 +155,15 @@ func TestCommit_OverloadedWhenQueueFull(t *testing.T) {
 	_, err = l.Append(ctx, []byte("one too many"))
 	require.ErrorIs(t, err, wal.ErrOverloaded)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "ErrOverloaded wraps the context's error")
+
+	// With no deadline of its own, an appender is refused once QueueWait has passed.
+	_, err = l.Append(context.Background(), []byte("one too many, patient"))
+	require.ErrorIs(t, err, wal.ErrOverloaded)
+	require.ErrorContains(t, err, "no room in the queue")
+
+	// The first appender's fsync has now been held for longer than QueueWait (both
+	// refusals above waited their full time); its Append must still succeed, checked in
+	// start: QueueWait bounds only the wait for room, never an acknowledgement.
 
 	close(release)
 	wg.Wait()

@@ -105,7 +105,7 @@ func open(dir string, opts Options, ft faults) (*Log, error) {
 		dir:           dir,
 		opts:          opts,
 		lock:          lock,
-		q:             newQueue(opts.QueueSize),
+		q:             newQueue(opts.QueueSize, opts.QueueWait),
 		faults:        ft,
 		committerDone: make(chan struct{}),
 		closed:        make(chan struct{}),
@@ -133,8 +133,8 @@ func makeDir(dir string) error {
 }
 
 // Append writes payload as one record and returns its position once it is durable. It
-// waits for room in the queue until ctx ends (then: ErrOverloaded, nothing written), and
-// then for the fsync. If ctx ends during the fsync wait, Append returns ctx's error and
+// waits for room in the queue until ctx ends or Options.QueueWait passes (then:
+// ErrOverloaded, nothing written), and then for the fsync. If ctx ends during the fsync wait, Append returns ctx's error and
 // the record may or may not become durable: it was not acknowledged. payload must not be
 // changed until Append returns.
 func (l *Log) Append(ctx context.Context, payload []byte) (Position, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"time"
 )
 
 // Defaults for the zero values of Options.
@@ -43,6 +44,12 @@ type Options struct {
 	// Defaults to DefaultQueueSize.
 	QueueSize int
 
+	// QueueWait bounds how long Append waits for room in a full queue before it fails
+	// with ErrOverloaded, so that a server sheds load quickly while a request's own
+	// context still bounds the wait for the fsync. Zero leaves the caller's context as
+	// the only bound.
+	QueueWait time.Duration
+
 	// NoPreallocate turns off preallocation: by default the next segment is filled with
 	// zeros in the background before it is needed, because overwriting allocated blocks
 	// makes fdatasync cheaper than growing the file (see the package doc for numbers).
@@ -55,6 +62,9 @@ type Options struct {
 
 // withDefaults returns o with defaults filled in, or an error for a value that cannot work.
 func (o Options) withDefaults() (Options, error) {
+	if o.QueueWait < 0 {
+		return o, fmt.Errorf("queue wait %v is negative", o.QueueWait)
+	}
 	if o.SegmentSize == 0 {
 		o.SegmentSize = DefaultSegmentSize
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // record is one queued append: its encoded header and the caller's payload, which the
@@ -35,15 +36,17 @@ type queue struct {
 	err    error         // set once the log has failed; every later append gets it
 	spare  []record      // a recycled recs array for the next batch
 	limit  int           // Options.QueueSize
+	wait   time.Duration // Options.QueueWait; 0: only the caller's context
 	n      atomic.Int64  // records in open, readable without the lock
 	work   chan struct{} // capacity 1: "the open batch is not empty"
 }
 
-func newQueue(limit int) *queue {
+func newQueue(limit int, wait time.Duration) *queue {
 	return &queue{
 		open:  &batch{done: make(chan struct{})},
 		room:  make(chan struct{}),
 		limit: limit,
+		wait:  wait,
 		work:  make(chan struct{}, 1),
 	}
 }
@@ -52,6 +55,7 @@ func newQueue(limit int) *queue {
 // returns that batch and the index of the first record in it. A batch larger than the
 // whole queue is admitted once the queue is empty, so it cannot wait for ever.
 func (q *queue) add(ctx context.Context, recs []record) (*batch, int, error) {
+	var full <-chan time.Time // armed on the first wait for room, if q.wait bounds it
 	q.mu.Lock()
 	for {
 		if q.closed {
@@ -68,8 +72,15 @@ func (q *queue) add(ctx context.Context, recs []record) (*batch, int, error) {
 		}
 		room := q.room
 		q.mu.Unlock()
+		if full == nil && q.wait > 0 {
+			t := time.NewTimer(q.wait)
+			defer t.Stop()
+			full = t.C
+		}
 		select {
 		case <-room:
+		case <-full:
+			return nil, 0, fmt.Errorf("%w: no room in the queue for %v", ErrOverloaded, q.wait)
 		case <-ctx.Done():
 			return nil, 0, fmt.Errorf("%w: %w", ErrOverloaded, ctx.Err())
 		}
