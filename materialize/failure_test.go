@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,4 +129,46 @@ func allGroupIDs(t testing.TB, db *sqlview.DB) []int64 {
 	ids, err := sqlview.ListGroups(context.Background(), db.ReadDB(), 0, 1<<20)
 	require.NoError(t, err)
 	return ids
+}
+
+// TestLensFailure_OutcomeOncePerChunk: OnLensOutcome hears once per lens per chunk,
+// however many calls the split around a bad group took, so that a registry counting
+// consecutive failures sees the chunk's outcome, not the position of the bad group.
+func TestLensFailure_OutcomeOncePerChunk(t *testing.T) {
+	const chunk = 32
+	db, _ := openDB(t)
+	lenses := refLenses(t)
+	f := &failing{Resolver: lenses["Consensus"], name: "Consensus", bad: badSubject}
+	f.failing.Store(true)
+	lenses["Consensus"] = f
+	var mu sync.Mutex
+	outcomes := map[string][]error{}
+	m := newMaterializer(t, db, materialize.Options{ChunkSize: chunk, OnLensOutcome: func(lens string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes[lens] = append(outcomes[lens], err)
+	}}, lenses)
+	newIngester(t, db).apply(t, newWorld(8, 120).records(400))
+	groups := len(allGroupIDs(t, db))
+
+	require.NoError(t, m.Backfill(context.Background(), "Consensus", "Latest"))
+	mu.Lock()
+	defer mu.Unlock()
+	chunks := (groups + chunk - 1) / chunk
+	require.Len(t, outcomes["Latest"], chunks)
+	for _, err := range outcomes["Latest"] {
+		require.NoError(t, err)
+	}
+	require.Len(t, outcomes["Consensus"], chunks, "one outcome per chunk")
+	failed := 0
+	for _, err := range outcomes["Consensus"] {
+		if err != nil {
+			failed++
+			var le *host.LensError
+			require.ErrorAs(t, err, &le)
+		}
+	}
+	require.Positive(t, failed)
+	require.Less(t, uint64(failed), m.Stats().Lenses["Consensus"].FailedCalls,
+		"the split made more failing calls than there are failed chunks")
 }

@@ -50,6 +50,12 @@ type Options struct {
 	// Logger receives lens failures and storage errors. Defaults to a logger that
 	// discards.
 	Logger *slog.Logger
+	// OnLensOutcome, if set, is told once per lens per chunk how the lens did: nil when
+	// it resolved every group, else the last error of the groups it failed on. It is the
+	// outcome of the chunk, not of each call, because a failed call is split and retried
+	// in halves: counting those calls would make a lens's failure count depend on where
+	// its one bad group sits. It must not block.
+	OnLensOutcome func(lens string, err error)
 }
 
 func (o *Options) fill() error {

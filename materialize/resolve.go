@@ -42,7 +42,8 @@ func (m *Materializer) resolveLens(ctx context.Context, l namedResolver, groups 
 	res := lensResult{lens: l.name, winners: make([][]int, len(groups)), failed: make([]bool, len(groups))}
 	start := time.Now()
 	var st LensStats
-	m.bisect(ctx, l, groups, res.winners, res.failed, &st)
+	var lastErr error
+	m.bisect(ctx, l, groups, res.winners, res.failed, &st, &lastErr)
 	for _, f := range res.failed {
 		if f {
 			res.nFailed++
@@ -52,6 +53,12 @@ func (m *Materializer) resolveLens(ctx context.Context, l namedResolver, groups 
 	st.Failures = uint64(res.nFailed)
 	st.ResolveTime = time.Since(start)
 	m.addLensStats(l.name, st)
+	if m.opts.OnLensOutcome != nil && ctx.Err() == nil {
+		if res.nFailed == 0 {
+			lastErr = nil
+		}
+		m.opts.OnLensOutcome(l.name, lastErr)
+	}
 	if res.nFailed > 0 && ctx.Err() == nil {
 		m.opts.Logger.Warn("materialize: lens failed; groups held back for retry",
 			"lens", l.name, "groups", res.nFailed, "of", len(groups), "err", st.LastError)
@@ -59,7 +66,7 @@ func (m *Materializer) resolveLens(ctx context.Context, l namedResolver, groups 
 	return res
 }
 
-func (m *Materializer) bisect(ctx context.Context, l namedResolver, groups []host.Group, winners [][]int, failed []bool, st *LensStats) {
+func (m *Materializer) bisect(ctx context.Context, l namedResolver, groups []host.Group, winners [][]int, failed []bool, st *LensStats, lastErr *error) {
 	if len(groups) == 0 {
 		return
 	}
@@ -76,6 +83,7 @@ func (m *Materializer) bisect(ctx context.Context, l namedResolver, groups []hos
 		return
 	}
 	st.FailedCalls++
+	*lastErr = err
 	st.LastError = err.Error()
 	st.LastErrorAt = time.Now()
 	if len(groups) == 1 {
@@ -83,8 +91,8 @@ func (m *Materializer) bisect(ctx context.Context, l namedResolver, groups []hos
 		return
 	}
 	half := len(groups) / 2
-	m.bisect(ctx, l, groups[:half], winners[:half], failed[:half], st)
-	m.bisect(ctx, l, groups[half:], winners[half:], failed[half:], st)
+	m.bisect(ctx, l, groups[:half], winners[:half], failed[:half], st, lastErr)
+	m.bisect(ctx, l, groups[half:], winners[half:], failed[half:], st, lastErr)
 }
 
 // call is one Resolve call whose answer is checked: a resolver that is not a host.Lens

@@ -39,12 +39,12 @@ var _ server.LensRows = (*lensSync)(nil)
 
 // applied records the set lensSync just gave the materializer and the lenses it is about
 // to backfill.
-func (lr *lensRows) applied(next map[string]syncedLens, backfill []string) {
+func (lr *lensRows) applied(next map[string]host.Resolver, backfill []string) {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
 	lr.set = make(map[string]host.Resolver, len(next))
 	for name, sl := range next {
-		lr.set[name] = sl.orig
+		lr.set[name] = sl
 	}
 	if lr.building == nil {
 		lr.building = map[string]backfillRun{}
@@ -55,7 +55,7 @@ func (lr *lensRows) applied(next map[string]syncedLens, backfill []string) {
 		}
 	}
 	for _, name := range backfill {
-		lr.building[name] = backfillRun{r: next[name].orig}
+		lr.building[name] = backfillRun{r: next[name]}
 	}
 }
 

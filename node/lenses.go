@@ -16,39 +16,29 @@ type lensSync struct {
 	reg *plugins.Registry
 	mat *materialize.Materializer
 	log *slog.Logger
-	// current maps each materialized name to the registry's resolver (compared to spot
-	// new versions) and the reporting wrapper the materializer runs.
-	current map[string]syncedLens
+	// current maps each materialized name to the registry's resolver the materializer
+	// runs (compared to spot new versions).
+	current map[string]host.Resolver
 	// rows tracks whose rows in `resolved` are complete (lens_rows.go).
 	rows lensRows
 }
 
-type syncedLens struct {
-	orig    host.Resolver
-	wrapped host.Resolver
-}
-
 func newLensSync(reg *plugins.Registry, mat *materialize.Materializer, log *slog.Logger) *lensSync {
-	return &lensSync{reg: reg, mat: mat, log: log, current: map[string]syncedLens{}}
+	return &lensSync{reg: reg, mat: mat, log: log, current: map[string]host.Resolver{}}
 }
 
 // apply brings the materializer up to the registry's set and returns the lenses that
 // need a backfill.
 func (s *lensSync) apply(ctx context.Context) (backfill []string) {
 	want := s.reg.Materialized()
-	next := make(map[string]syncedLens, len(want))
-	set := make(map[string]host.Resolver, len(want))
 	for name, r := range want {
-		cur, ok := s.current[name]
-		if !ok || cur.orig != r {
-			cur = syncedLens{orig: r, wrapped: &reportingResolver{name: name, r: r, reg: s.reg}}
+		if cur, ok := s.current[name]; !ok || cur != r {
 			if ok || !s.isBuiltin(name) {
 				backfill = append(backfill, name)
 			}
 		}
-		next[name] = cur
-		set[name] = cur.wrapped
 	}
+	next := want
 	// Removals first: RemoveLens drops the rows only of a lens still in the set.
 	for name := range s.current {
 		if _, ok := next[name]; !ok {
@@ -57,7 +47,7 @@ func (s *lensSync) apply(ctx context.Context) (backfill []string) {
 			}
 		}
 	}
-	s.mat.SetLenses(set)
+	s.mat.SetLenses(next)
 	s.current = next
 	s.rows.applied(next, backfill)
 	return backfill
@@ -81,7 +71,7 @@ func (s *lensSync) run(ctx context.Context) error {
 			}
 		}
 		for _, name := range s.apply(ctx) {
-			r := s.current[name].orig
+			r := s.current[name]
 			go func() {
 				// A newer backfill of the same lens (a re-upload) supersedes this one.
 				err := s.mat.Backfill(ctx, name)
@@ -94,22 +84,16 @@ func (s *lensSync) run(ctx context.Context) error {
 	}
 }
 
-// reportingResolver tells the registry how each call of a lens went, so that a lens
-// that keeps failing is taken out of service.
-type reportingResolver struct {
-	name string
-	r    host.Resolver
-	reg  *plugins.Registry
-}
-
-func (rr *reportingResolver) Resolve(ctx context.Context, groups []host.Group) ([][]int, error) {
-	res, err := rr.r.Resolve(ctx, groups)
-	if err != nil {
-		if rerr := rr.reg.ReportFailure(rr.name, err); rerr != nil {
-			return res, errors.Join(err, rerr)
+// reportOutcome tells the registry how a materialized lens did on a chunk, so that a
+// lens that keeps failing is taken out of service (materialize.Options.OnLensOutcome).
+func reportOutcome(reg *plugins.Registry, log *slog.Logger) func(string, error) {
+	return func(lens string, err error) {
+		if err == nil {
+			reg.ReportSuccess(lens)
+			return
 		}
-		return res, err
+		if rerr := reg.ReportFailure(lens, err); rerr != nil {
+			log.Error("recording a lens failure", "lens", lens, "err", rerr)
+		}
 	}
-	rr.reg.ReportSuccess(rr.name)
-	return res, nil
 }

@@ -143,7 +143,9 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open lens registry: %w", err)
 	}
-	n.mat, err = materialize.New(ctx, n.views, materialize.Options{Logger: cfg.Logger})
+	n.mat, err = materialize.New(ctx, n.views, materialize.Options{
+		Logger: cfg.Logger, OnLensOutcome: reportOutcome(n.lenses, n.log),
+	})
 	if err != nil {
 		return fmt.Errorf("start materializer: %w", err)
 	}
