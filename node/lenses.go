@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"github.com/stemedb/stemedb/host"
 	"github.com/stemedb/stemedb/materialize"
@@ -60,6 +61,10 @@ func (s *lensSync) isBuiltin(name string) bool {
 
 // run follows the registry until ctx ends, backfilling in the background.
 func (s *lensSync) run(ctx context.Context) error {
+	// The backfills end with ctx; run waits for them, so that none touches the views or
+	// the lenses after the node closes them.
+	var backfills sync.WaitGroup
+	defer backfills.Wait()
 	changes := s.reg.Subscribe(ctx)
 	for {
 		select {
@@ -72,14 +77,14 @@ func (s *lensSync) run(ctx context.Context) error {
 		}
 		for _, name := range s.apply(ctx) {
 			r := s.current[name]
-			go func() {
+			backfills.Go(func() {
 				// A newer backfill of the same lens (a re-upload) supersedes this one.
 				err := s.mat.Backfill(ctx, name)
 				if err != nil && ctx.Err() == nil && !errors.Is(err, materialize.ErrBackfillStopped) {
 					s.log.Error("backfill", "lens", name, "err", err)
 				}
 				s.rows.backfilled(name, r, err)
-			}()
+			})
 		}
 	}
 }
