@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/stemedb/stemedb/host"
@@ -54,10 +55,9 @@ func (s *lensSync) apply(ctx context.Context) (backfill []string) {
 	return backfill
 }
 
-func (s *lensSync) isBuiltin(name string) bool {
-	info, _, err := s.reg.Get(name)
-	return err == nil && info.BuiltIn
-}
+// isBuiltin reports whether name (canonical, as the registry hands it out) is a built-in,
+// whose rows the materializer keeps up to date from the start.
+func (s *lensSync) isBuiltin(name string) bool { return slices.Contains(host.BuiltinNames(), name) }
 
 // run follows the registry until ctx ends, backfilling in the background.
 func (s *lensSync) run(ctx context.Context) error {

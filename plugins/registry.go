@@ -177,7 +177,7 @@ func (r *Registry) openBuiltins(ctx context.Context) error {
 		return err
 	}
 	r.builtins = m
-	hash := hashHex(lenseswasm.Builtins())
+	hash := ModuleHash(lenseswasm.Builtins())
 	for _, name := range host.BuiltinNames() {
 		lens, err := m.Lens(name)
 		if err != nil {

@@ -2,11 +2,10 @@ package plugins
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
+	"github.com/stemedb/stemedb/assertion"
 	"github.com/stemedb/stemedb/host"
 )
 
@@ -83,28 +82,26 @@ func sampleGroups() []host.Group {
 	}
 }
 
-// Objects in their claim-bytes encoding (API.md §1.1): tag byte, then the value.
+// Objects in their claim-bytes encoding (API.md §1.1), as the claim model writes them.
 
-func str(s string) []byte       { return lengthPrefixed(1, s) }
-func entity(s string) []byte    { return lengthPrefixed(4, s) }
-func jsonValue(s string) []byte { return lengthPrefixed(6, s) }
+func object(o assertion.Object) []byte { return o.AppendValueBytes(nil) }
 
-func lengthPrefixed(tag byte, s string) []byte {
-	b := binary.BigEndian.AppendUint32([]byte{tag}, uint32(len(s)))
-	return append(b, s...)
+func str(s string) []byte {
+	return object(assertion.Object{Type: assertion.TypeString, Text: s})
 }
+
+func entity(s string) []byte {
+	return object(assertion.Object{Type: assertion.TypeEntity, Text: s})
+}
+
+func jsonValue(s string) []byte { return object(assertion.Object{Type: assertion.TypeJSON, Text: s}) }
 
 func number(f float64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{2}, math.Float64bits(f))
+	return object(assertion.Object{Type: assertion.TypeNumber, Number: f})
 }
 
-func boolean(v bool) []byte {
-	if v {
-		return []byte{3, 1}
-	}
-	return []byte{3, 0}
-}
+func boolean(v bool) []byte { return object(assertion.Object{Type: assertion.TypeBoolean, Bool: v}) }
 
 func timestamp(ns int64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{5}, uint64(ns))
+	return object(assertion.Object{Type: assertion.TypeTime, UnixNano: ns})
 }

@@ -30,7 +30,9 @@ type moduleStore struct {
 }
 
 // hashHex is the lowercase hex BLAKE3-256 of wasm: the module's identity.
-func hashHex(wasm []byte) string {
+// ModuleHash is a module's content address: the lowercase hex BLAKE3-256 of its bytes,
+// the name of its file and the "hash" the API reports.
+func ModuleHash(wasm []byte) string {
 	sum := blake3.Sum256(wasm)
 	return hex.EncodeToString(sum[:])
 }
@@ -76,7 +78,7 @@ func (s moduleStore) get(hash string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read module %s: %w", hash, err)
 	}
-	if got := hashHex(wasm); got != hash {
+	if got := ModuleHash(wasm); got != hash {
 		return nil, fmt.Errorf("read module %s: %w: the file's bytes hash to %s", hash, ErrCorrupt, got)
 	}
 	return wasm, nil

@@ -124,7 +124,7 @@ func (r *Registry) install(ctx context.Context, name string, wasm []byte, m *hos
 	if old != nil && old.rec != nil {
 		rec = cloneRecord(old.rec)
 	}
-	hash := hashHex(wasm)
+	hash := ModuleHash(wasm)
 	vr := versionRecord{
 		Version:      len(rec.Versions) + 1,
 		Hash:         hash,

@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/zeebo/blake3"
 
 	"github.com/stemedb/stemedb/api"
 	"github.com/stemedb/stemedb/assertion"
@@ -79,7 +78,7 @@ func (s *Server) handleTestLens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	res := api.LensTestResult{ModuleLens: q.Get("lens"), Compare: cmpInfo.Name, Hash: moduleHash(wasm)}
+	res := api.LensTestResult{ModuleLens: q.Get("lens"), Compare: cmpInfo.Name, Hash: plugins.ModuleHash(wasm)}
 	var groups []dryGroup
 	switch {
 	case groupsJSON != nil && (subject != "" || predicate != ""):
@@ -301,10 +300,4 @@ func prefixed(where string, err error) error {
 		return &api.Error{Code: e.Code, Message: where + ": " + e.Message}
 	}
 	return fmt.Errorf("%s: %w", where, err)
-}
-
-// moduleHash is the module's identity as the registry names it: lowercase hex BLAKE3-256.
-func moduleHash(wasm []byte) string {
-	sum := blake3.Sum256(wasm)
-	return hex.EncodeToString(sum[:])
 }
