@@ -51,8 +51,9 @@
 //	    one row per winner of every materialized lens; lens is the canonical name,
 //	    rank starts at 1 in the lens's order.
 //
-// The views read these internal tables, which SQL users can also query but whose shape
-// may change between versions:
+// The views read these internal tables. They are the project's own: read-only SQL
+// (sqlview/readonly, docs/SQL.md) refuses them, and their shape may change between
+// versions:
 //
 //	claim_groups(id, subject, predicate)       one row per (subject, predicate) ever seen;
 //	                                           unique index on (subject, predicate), index
@@ -95,9 +96,9 @@
 // the same transaction; it marks dirty every group whose candidates changed (a new
 // assertion, a changed signer, a retraction, a changed vote). The materializer:
 //
-//  1. reads DirtyGroups and LoadGroups in one read transaction (or in its write
-//     transaction);
-//  2. in one Write: ReplaceResolved for each lens and group, ClearDirty with the groups
+//  1. reads DirtyGroupsAfter (a walk by group id) and LoadGroups in one read
+//     transaction (or in its write transaction);
+//  2. in one Write: ReplaceResolvedMany for each lens over the chunk, ClearDirty with the groups
 //     as read (a group changed since stays dirty), then SetMaterializedOffset with
 //     CleanThrough: the smallest Since of the groups still dirty, or the ingested
 //     offset when none is.
