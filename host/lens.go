@@ -124,6 +124,11 @@ func (l *Lens) release(ctx context.Context, in *instance, healthy bool) {
 		in = nil
 	}
 	l.pool <- in
+	// The module may have closed between the check above and the return: its drain
+	// then missed this instance, so drain again rather than leave it running.
+	if in != nil && l.module.closed.Load() {
+		l.drain(ctx)
+	}
 }
 
 // drain closes the idle instances; busy ones are closed by release.
