@@ -37,8 +37,9 @@ func (f *actFlags) ts() uint64 {
 	return uint64(time.Now().Unix())
 }
 
-// parseActFlags parses a signing command's flags, with STEMEDB_* environment fallbacks.
-func parseActFlags(fs *flag.FlagSet, args []string) error {
+// parseFlags parses a command's flags, with STEMEDB_* environment fallbacks, and refuses
+// stray arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("STEMEDB")); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func usage(m *Main, fs *flag.FlagSet, text string) func() {
 // parseTargetedAct parses the flags of an act on an existing assertion (vote, retract)
 // and returns the agent's key and the assertion's hash.
 func parseTargetedAct(fs *flag.FlagSet, args []string, af *actFlags, hash *string) (ed25519.PrivateKey, assertion.Hash, error) {
-	if err := parseActFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, assertion.Hash{}, err
 	}
 	key, err := readKeyFile(af.keyPath)
@@ -115,7 +116,7 @@ Example:
   stemedb assert --key alice.key --subject Tesla_Inc --predicate has_revenue \
       --type Number --value 96.7 --confidence 0.95
 `)
-	if err := parseActFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	key, err := readKeyFile(af.keyPath)

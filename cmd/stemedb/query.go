@@ -45,7 +45,7 @@ Example:
   stemedb query --subject Tesla_Inc --lens Consensus
   stemedb query --predicate has_revenue --lens Latest --all
 `)
-	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("STEMEDB")); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	params := url.Values{}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stemedb/stemedb/node"
 	"github.com/stemedb/stemedb/wal"
 )
 
@@ -61,7 +62,7 @@ Run `+"`stemedb wal <subcommand> --help`"+` for its flags.
 func (c *WALCommand) flags(name, usage string) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("stemedb wal "+name, flag.ContinueOnError)
 	fs.SetOutput(c.Main.Stderr)
-	dataDir := fs.String("data-dir", "./data", "the server's data directory; the log is in its wal/ folder")
+	dataDir := fs.String("data-dir", node.DefaultDataDir, "the server's data directory; the log is in its wal/ folder")
 	fs.Usage = func() {
 		fmt.Fprint(c.Main.Stderr, usage+"\nFlags:\n")
 		fs.PrintDefaults()
