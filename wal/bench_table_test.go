@@ -33,13 +33,15 @@ func TestBenchTable(t *testing.T) {
 	const size = 450
 
 	type row struct {
-		name       string
-		conc       int
-		noPrealloc bool
+		name string
+		conc int
+		opts Options
 	}
+	thread := Options{NoIOUring: true}
 	rows := []row{
-		{"1", 1, false}, {"16", 16, false}, {"64", 64, false}, {"256", 256, false},
-		{"64 (no prealloc)", 64, true}, {"256 (no prealloc)", 256, true},
+		{"1", 1, Options{}}, {"16", 16, Options{}}, {"64", 64, Options{}}, {"256", 256, Options{}},
+		{"1 (fdatasync)", 1, thread}, {"16 (fdatasync)", 16, thread}, {"64 (fdatasync)", 64, thread},
+		{"64 (no prealloc)", 64, Options{NoPreallocate: true}},
 	}
 	var bares []float64
 	rates := make([][]float64, len(rows))
@@ -49,7 +51,7 @@ func TestBenchTable(t *testing.T) {
 		line := fmt.Sprintf("run %d:", run+1)
 		for i, r := range rows {
 			bare := bareRate(t, size, dur/3)
-			rate, perBatch := appendRate(t, r.conc, size, r.noPrealloc, dur)
+			rate, perBatch := appendRate(t, r.conc, size, r.opts, dur)
 			bares = append(bares, bare)
 			rates[i] = append(rates[i], rate)
 			ratios[i] = append(ratios[i], rate/bare)
@@ -62,6 +64,7 @@ func TestBenchTable(t *testing.T) {
 	fmt.Printf("\nWAL append, %d-byte records, medians of %d runs of %v per row\n", size, runs, dur)
 	fmt.Printf("bare write+fdatasync of one record: %.0f/s (median of %d measurements, range %.0f-%.0f)\n\n",
 		median(bares), len(bares), minOf(bares), maxOf(bares))
+	fmt.Println("rows flush through io_uring unless marked fdatasync (Options.NoIOUring)")
 	fmt.Printf("%-18s %12s %9s %14s %9s\n", "appenders", "appends/s", "MB/s", "records/batch", "x bare")
 	for i, r := range rows {
 		m := median(rates[i])
@@ -114,8 +117,8 @@ func bareRate(t *testing.T, size int, dur time.Duration) float64 {
 
 // appendRate runs conc goroutines appending for dur and returns appends/s and the mean
 // batch size.
-func appendRate(t *testing.T, conc, size int, noPrealloc bool, dur time.Duration) (float64, float64) {
-	l, err := Open(t.TempDir(), Options{NoPreallocate: noPrealloc})
+func appendRate(t *testing.T, conc, size int, opts Options, dur time.Duration) (float64, float64) {
+	l, err := Open(t.TempDir(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

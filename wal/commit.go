@@ -129,7 +129,7 @@ func (l *Log) sync() error {
 			return fmt.Errorf("fdatasync %s: %w", l.f.Name(), err)
 		}
 	}
-	if err := dataSync(l.f); err != nil {
+	if err := l.flushFile(); err != nil {
 		return err
 	}
 	l.unsynced = false

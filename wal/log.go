@@ -45,14 +45,16 @@ type Log struct {
 	durable atomic.Pointer[durableState]
 
 	// Owned by the committer goroutine once Open returns (and by Close after it exits).
-	f         *os.File // active segment, opened read-write
-	wbase     uint64   // active segment's base offset
-	wend      uint64   // end of the bytes handed to the kernel
-	unsynced  bool     // bytes written since the last fdatasync
-	wprealloc bool     // active file is zero-filled past wend
-	requested bool     // a prepared file has been asked for this segment
-	buf       []byte   // records waiting to be written at wend
-	failErr   error    // set after a failed write or sync
+	f         *os.File    // active segment, opened read-write
+	wbase     uint64      // active segment's base offset
+	wend      uint64      // end of the bytes handed to the kernel
+	unsynced  bool        // bytes written since the last fdatasync
+	wprealloc bool        // active file is zero-filled past wend
+	requested bool        // a prepared file has been asked for this segment
+	ring      *ringSyncer // flushes through io_uring; nil: fdatasync on the committer's thread
+	ringOn    atomic.Bool // ring != nil, for SyncMethod from other goroutines
+	buf       []byte      // records waiting to be written at wend
+	failErr   error       // set after a failed write or sync
 	prep      *preparer
 	faults    faults
 
@@ -116,6 +118,12 @@ func open(dir string, opts Options, ft faults) (*Log, error) {
 	}
 	if !opts.NoPreallocate {
 		l.prep = newPreparer(dir, opts.SegmentSize, opts.Logger)
+	}
+	if !opts.NoIOUring {
+		if l.ring, err = newRingSyncer(); err != nil {
+			opts.Logger.Info("wal: io_uring unavailable, flushing with fdatasync", "dir", dir, "err", err)
+		}
+		l.ringOn.Store(l.ring != nil)
 	}
 	go l.run()
 	return l, nil
@@ -214,6 +222,16 @@ func (l *Log) Stats() Stats {
 	}
 }
 
+// SyncMethod says how the committer flushes: "io_uring", or "fdatasync" where io_uring
+// is unavailable, Options.NoIOUring is set, or the ring failed and was dropped (see the
+// package doc).
+func (l *Log) SyncMethod() string {
+	if l.ringOn.Load() {
+		return "io_uring"
+	}
+	return "fdatasync"
+}
+
 // publish makes end the new durable end and wakes every waiting Reader.
 func (l *Log) publish(end uint64) {
 	old := l.durable.Swap(&durableState{end: end, ch: make(chan struct{})})
@@ -246,6 +264,9 @@ func (l *Log) close() error {
 	<-l.committerDone
 	if l.prep != nil {
 		l.prep.close()
+	}
+	if l.ring != nil {
+		l.ring.close()
 	}
 	var err error
 	if l.failErr == nil && l.wprealloc {

@@ -55,6 +55,12 @@ type Options struct {
 	// makes fdatasync cheaper than growing the file (see the package doc for numbers).
 	NoPreallocate bool
 
+	// NoIOUring makes the committer call fdatasync itself instead of submitting the
+	// flush to an io_uring and waiting for it in the runtime's poller. The ring is used
+	// by default where the kernel allows it (Linux); see the package doc for why and
+	// for numbers.
+	NoIOUring bool
+
 	// Logger receives recovery, truncation and failure reports. Defaults to a logger that
 	// discards everything.
 	Logger *slog.Logger
