@@ -47,6 +47,7 @@ type Config struct {
 	MaxBodyBytes    int64
 	MaxBatch        int
 	SegmentSize     int64
+	WALNoIOUring    bool // flush the log with fdatasync on a thread (wal.Options.NoIOUring)
 	ShutdownTimeout time.Duration
 	DefaultLens     string
 	MaxModuleBytes  int
@@ -120,12 +121,14 @@ func (n *Node) open(ctx context.Context) error {
 	start := time.Now()
 	var err error
 	n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{
-		SegmentSize: cfg.SegmentSize, QueueWait: DefaultQueueWait, Logger: cfg.Logger,
+		SegmentSize: cfg.SegmentSize, QueueWait: DefaultQueueWait, NoIOUring: cfg.WALNoIOUring,
+		Logger: cfg.Logger,
 	})
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
 	}
-	n.log.Info("log recovered", "dir", filepath.Join(cfg.DataDir, "wal"), "end", n.wal.End(), "took", time.Since(start))
+	n.log.Info("log recovered", "dir", filepath.Join(cfg.DataDir, "wal"), "end", n.wal.End(),
+		"sync", n.wal.SyncMethod(), "took", time.Since(start))
 
 	n.views, err = sqlview.Open(ctx, filepath.Join(cfg.DataDir, "stemedb.sqlite"), sqlview.Options{Logger: cfg.Logger})
 	if err != nil {

@@ -43,6 +43,7 @@ func (c *ServeCommand) ParseFlags(args []string) (node.Config, error) {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted")
 	fs.IntVar(&cfg.MaxBatch, "max-batch", server.DefaultMaxBatch, "most assertions in one batch")
 	fs.Int64Var(&cfg.SegmentSize, "segment-size", wal.DefaultSegmentSize, "log segment size in bytes before rotation")
+	fs.BoolVar(&cfg.WALNoIOUring, "wal-no-io-uring", false, "flush the log with fdatasync on a thread instead of through io_uring")
 	fs.DurationVar(&lim.MaxFutureSkew, "max-future-skew", lim.MaxFutureSkew, "refuse acts timestamped further than this in the future")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", node.DefaultShutdownTimeout, "how long in-flight requests may take on shutdown")
 	fs.IntVar(&cfg.MaxModuleBytes, "max-module-bytes", plugins.DefaultMaxModuleBytes, "largest lens module accepted for upload (and upload body limit)")
@@ -92,16 +93,17 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOMAXPROCS") == "" {
-		// One processor more than cores: the log's committer sits in fdatasync holding
-		// a processor until the scheduler takes it back, which on a 2-core machine idled
-		// a fifth of the CPU that signature verification needs (measured: durable asserts
-		// 0.64x -> 0.76-0.78x of a verify-only handler). GOMAXPROCS in the environment wins.
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-	}
 	n, err := node.Open(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOMAXPROCS") == "" && n.WAL().SyncMethod() == "fdatasync" {
+		// Without io_uring the log's committer sits in fdatasync holding a processor
+		// until the scheduler takes it back, which on a 2-core machine idled a fifth of
+		// the CPU that signature verification needs. One processor more than cores
+		// measured 0.64x -> 0.76-0.78x of a verify-only handler (see wal's package doc).
+		// GOMAXPROCS in the environment wins.
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 	}
 	ln, err := n.Listen()
 	if err != nil {
