@@ -129,8 +129,9 @@ func newBenchServer(t *testing.T, l server.Log) string {
 }
 
 func median(xs []float64) float64 {
-	sort.Float64s(xs)
-	return xs[len(xs)/2]
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 // cpuTime is the process's user+system CPU time so far.
@@ -144,8 +145,7 @@ func cpuTime() time.Duration {
 
 // phase is one row's measurements over the rounds.
 type phase struct {
-	rates, cpuPerReq, util []float64
-	p50                    time.Duration
+	rates, cpuPerReq, util, p50ms []float64
 }
 
 // measure runs load once and records the rate, the process CPU per assertion (client and
@@ -157,14 +157,21 @@ func (p *phase) measure(t *testing.T, url string, bodies [][]byte, clients, perB
 	p.rates = append(p.rates, rate*float64(perBody))
 	p.cpuPerReq = append(p.cpuPerReq, float64(cpu.Microseconds())/float64(len(bodies)*perBody))
 	p.util = append(p.util, cpu.Seconds()/wall.Seconds()/float64(runtime.NumCPU()))
-	p.p50 = p50
+	p.p50ms = append(p.p50ms, float64(p50.Microseconds())/1000)
 }
 
-func (p *phase) row(name string, base float64, target string) {
+// row prints the phase. Its ratio is the median over rounds of its rate divided by
+// base's rate in the same round: the machine's speed drifts between rounds, and a
+// neighbour measured seconds apart drifts least.
+func (p *phase) row(name string, base []float64, target string) {
 	r := median(p.rates)
 	ratio := "1.00"
-	if base > 0 {
-		ratio = fmt.Sprintf("%.2fx", r/base)
+	if base != nil {
+		var rs []float64
+		for i := range p.rates {
+			rs = append(rs, p.rates[i]/base[i])
+		}
+		ratio = fmt.Sprintf("%.2fx", median(rs))
 	}
 	fmt.Printf("%-42s %11.0f %8s %8.1f %6.2f  %s\n", name, r, ratio, median(p.cpuPerReq), median(p.util), target)
 }
@@ -185,7 +192,7 @@ func withProcs(n int, f func()) {
 // through io_uring, and raised by one for the fdatasync row (unless GOMAXPROCS is set
 // in the environment, which then applies to every row).
 func TestBenchTable(t *testing.T) {
-	const clients, n, rounds = 64, 20000, 3
+	const clients, n, rounds = 64, 20000, 5
 	plusOne := 0
 	if os.Getenv("GOMAXPROCS") == "" {
 		plusOne = runtime.GOMAXPROCS(0) + 1
@@ -221,17 +228,17 @@ func TestBenchTable(t *testing.T) {
 			raw = append(raw, rawVerifyRate(40000))
 		})
 	}
-	vo, rv := median(verifyOnly.rates), median(raw)
-	fmt.Printf("\nSigned writes over HTTP, %d keep-alive clients, %d cores, median of %d rounds\n", clients, runtime.NumCPU(), rounds)
+	rv := median(raw)
+	fmt.Printf("\nSigned writes over HTTP, %d keep-alive clients, %d cores, medians of %d rounds\n", clients, runtime.NumCPU(), rounds)
 	fmt.Printf("(cpu µs: process CPU per assertion, client included; busy: share of the cores in use)\n")
 	fmt.Printf("%-42s %11s %8s %8s %6s\n", "what", "per second", "ratio", "cpu µs", "busy")
-	verifyOnly.row("decode+verify-only handler (req/s)", 0, "")
-	durable.row("durable single asserts (req/s), "+ring.SyncMethod(), vo,
-		fmt.Sprintf("target >= 0.80; p50 %v", durable.p50.Round(time.Microsecond)))
-	durableThread.row(fmt.Sprintf("  same, fdatasync, GOMAXPROCS=%d", max(plusOne, runtime.GOMAXPROCS(0))), vo,
-		fmt.Sprintf("p50 %v", durableThread.p50.Round(time.Microsecond)))
+	verifyOnly.row("decode+verify-only handler (req/s)", nil, "")
+	durable.row("durable single asserts (req/s), "+ring.SyncMethod(), verifyOnly.rates,
+		fmt.Sprintf("target >= 0.80; p50 %.2f ms", median(durable.p50ms)))
+	durableThread.row(fmt.Sprintf("  same, fdatasync, GOMAXPROCS=%d", max(plusOne, runtime.GOMAXPROCS(0))), verifyOnly.rates,
+		fmt.Sprintf("p50 %.2f ms", median(durableThread.p50ms)))
 	fmt.Printf("%-42s %11.0f %8s\n", "raw Ed25519 verify, all cores (sig/s)", rv, "1.00")
-	batch.row("durable batches of 100 (assertions/s)", rv, "target >= 0.80")
+	batch.row("durable batches of 100 (assertions/s)", raw, "target >= 0.80")
 	fmt.Printf("log (io_uring): %+v\n", ring.Stats())
 	fmt.Printf("log (fdatasync): %+v\n", thread.Stats())
 }
