@@ -54,6 +54,11 @@ func (l *Log) commit(b *batch) {
 // write writes recs at the end of the log, rotating where a record would cross the
 // segment size, and fsyncs. pos receives each record's position.
 func (l *Log) write(recs []record, pos []Position) error {
+	if l.sealsEarly() && l.wend > l.wbase && l.prep.hasReady() {
+		if err := l.rotate(); err != nil {
+			return err
+		}
+	}
 	for i := range recs {
 		r := &recs[i]
 		size := uint64(headerSize + len(r.payload))
@@ -112,7 +117,7 @@ func (l *Log) writeAt(p []byte) error {
 	l.wend += uint64(len(p))
 	l.unsynced = true
 	l.stats.bytes.Add(uint64(len(p)))
-	if l.prep != nil && !l.requested && l.wend-l.wbase >= uint64(l.opts.SegmentSize)/2 {
+	if l.wantPrepared() {
 		l.prep.request()
 		l.requested = true
 	}

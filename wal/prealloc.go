@@ -12,7 +12,8 @@ import (
 // allocated lets fdatasync skip the journal commit that growing a file needs; on the
 // development machine that made a one-record fsync about 25% faster (see doc.go).
 // The committer asks for a file once the active segment is half full, and takes it at
-// rotation if it is ready; if not, it creates an empty segment rather than wait.
+// rotation if it is ready; if not, it creates an empty segment rather than wait. A
+// segment that is not preallocated is sealed early (see earlyPrepareAfter).
 type preparer struct {
 	dir    string
 	size   int64
@@ -23,6 +24,31 @@ type preparer struct {
 	ready chan *os.File // capacity 1: a prepared file, fsynced
 	stop  chan struct{}
 	done  chan struct{}
+}
+
+// earlyPrepareAfter is how far a segment that is not preallocated (the one active at
+// Open, or an empty one made at a rotation that found no prepared file) grows before the
+// committer asks for a prepared file, and then seals the segment as soon as that file is
+// ready instead of when it is full. Without it a log reopened with 64 MiB segments
+// fsyncs a growing file, each fsync committing the journal, until 64 MiB later. The
+// threshold keeps a log that writes a few records from preparing a segment at all.
+const earlyPrepareAfter = 1 << 20
+
+// wantPrepared reports whether the committer should ask for the next prepared file now:
+// when the active segment is half full, or sooner if it seals early.
+func (l *Log) wantPrepared() bool {
+	if l.prep == nil || l.requested {
+		return false
+	}
+	used := l.wend - l.wbase
+	return used >= uint64(l.opts.SegmentSize)/2 || (l.sealsEarly() && used >= earlyPrepareAfter)
+}
+
+// sealsEarly reports whether the active segment is sealed as soon as a prepared file is
+// ready: only a segment that is not preallocated, and only with segments larger than
+// twice earlyPrepareAfter (smaller ones reach their half-full request soon anyway).
+func (l *Log) sealsEarly() bool {
+	return !l.wprealloc && l.prep != nil && l.opts.SegmentSize > 2*earlyPrepareAfter
 }
 
 // prepareChunk is the size of one zero write while preparing.
@@ -117,6 +143,12 @@ func (p *preparer) take() *os.File {
 	default:
 		return nil
 	}
+}
+
+// hasReady reports whether take would return a file. Only the committer takes, so the
+// answer holds until it does.
+func (p *preparer) hasReady() bool {
+	return p != nil && len(p.ready) > 0
 }
 
 // close stops the preparer and deletes any file it made that was not used.

@@ -94,3 +94,56 @@ func (l *Log) wbaseForTest() uint64 {
 	defer l.mu.RUnlock()
 	return l.segs[len(l.segs)-1]
 }
+
+// A segment that is not preallocated (here: the one a new log starts with, and again
+// after a reopen) is sealed once it has grown by earlyPrepareAfter and a prepared file
+// is ready, rather than when it is full; the records all read back, in order.
+func TestPrealloc_SealsAGrowingSegmentEarly(t *testing.T) {
+	dir := t.TempDir()
+	const segSize = 8 * earlyPrepareAfter
+	ctx := context.Background()
+	payload := make([]byte, 4000)
+	var written int
+	appendUntil := func(l *Log, end uint64) Position {
+		var p Position
+		for l.End() < end {
+			var err error
+			p, err = l.Append(ctx, payload)
+			require.NoError(t, err)
+			written++
+		}
+		return p
+	}
+	for round := range 2 {
+		l, err := Open(dir, Options{SegmentSize: segSize})
+		require.NoError(t, err)
+		require.False(t, l.wprealloc, "round %d: the segment found at Open is not preallocated", round)
+		base := l.wbaseForTest()
+		appendUntil(l, base+earlyPrepareAfter)
+		waitPrepared(t, l)
+		require.Equal(t, uint64(0), l.Stats().Rotations, "round %d: not full, not sealed yet", round)
+		p := appendUntil(l, l.End()+1) // the next batch seals it
+		require.Equal(t, uint64(1), l.Stats().Rotations, "round %d", round)
+		require.Equal(t, p.Offset, l.wbaseForTest(), "round %d: the record opens the new segment", round)
+		fi, err := os.Stat(filepath.Join(dir, segmentName(p.Offset)))
+		require.NoError(t, err)
+		require.Equal(t, int64(segSize), fi.Size(), "round %d: the new segment is preallocated", round)
+		sealed, err := os.Stat(filepath.Join(dir, segmentName(base)))
+		require.NoError(t, err)
+		require.Equal(t, int64(p.Offset-base), sealed.Size(), "round %d: sealed without padding", round)
+		require.NoError(t, l.Close())
+	}
+
+	r, err := Verify(ctx, dir, Options{})
+	require.NoError(t, err)
+	require.Equal(t, written, int(r.Records))
+}
+
+// Small segments keep the half-full rule alone, so their layout does not depend on
+// when a prepared file happens to be ready.
+func TestPrealloc_SmallSegmentsDoNotSealEarly(t *testing.T) {
+	l, err := Open(t.TempDir(), Options{SegmentSize: 2 * earlyPrepareAfter})
+	require.NoError(t, err)
+	defer l.Close()
+	require.False(t, l.sealsEarly())
+}
