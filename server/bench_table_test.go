@@ -239,6 +239,6 @@ func TestBenchTable(t *testing.T) {
 		fmt.Sprintf("p50 %.2f ms", median(durableThread.p50ms)))
 	fmt.Printf("%-42s %11.0f %8s\n", "raw Ed25519 verify, all cores (sig/s)", rv, "1.00")
 	batch.row("durable batches of 100 (assertions/s)", raw, "target >= 0.80")
-	fmt.Printf("log (io_uring): %+v\n", ring.Stats())
-	fmt.Printf("log (fdatasync): %+v\n", thread.Stats())
+	fmt.Printf("log (%s): %+v\n", ring.SyncMethod(), ring.Stats())
+	fmt.Printf("log (%s): %+v\n", thread.SyncMethod(), thread.Stats())
 }
