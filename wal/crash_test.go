@@ -23,7 +23,11 @@ import (
 // checks that every acknowledged record is there and intact.
 const crashChildEnv = "WAL_CRASH_CHILD_DIR"
 
-var crashOpts = wal.Options{SegmentSize: 32 << 10}
+// crashSegmentEnv sets the child's segment size, so that one test crashes around small
+// rotations and another around early sealing, which needs segments over 2 MiB.
+const crashSegmentEnv = "WAL_CRASH_SEGMENT"
+
+func crashOpts(segment int64) wal.Options { return wal.Options{SegmentSize: segment} }
 
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashChildEnv)
@@ -31,8 +35,10 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("only runs as the crash test's child process")
 	}
 	var gen uint64
+	var segment int64
 	fmt.Sscan(os.Getenv("WAL_CRASH_GEN"), &gen)
-	l, err := wal.Open(dir, crashOpts)
+	fmt.Sscan(os.Getenv(crashSegmentEnv), &segment)
+	l, err := wal.Open(dir, crashOpts(segment))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(3)
@@ -77,6 +83,19 @@ func TestCrashChild(t *testing.T) {
 }
 
 func TestCrash_KillDuringAppends(t *testing.T) {
+	crashRounds(t, 32<<10, 24, 400)
+}
+
+// Segments over 2 MiB are sealed early once 1 MiB has been written and a prepared file
+// is ready: kill the child before, during and after that, over several reopens.
+func TestCrash_KillAroundEarlySeal(t *testing.T) {
+	crashRounds(t, 4<<20, 8, 6000)
+}
+
+// crashRounds runs rounds children on one directory with the given segment size and
+// kills each after up to maxAcks acknowledgements (or, one round in four, after a short
+// random delay), checking every acknowledged record after each kill.
+func crashRounds(t *testing.T, segment int64, rounds, maxAcks int) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
@@ -84,10 +103,10 @@ func TestCrash_KillDuringAppends(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	type ack struct{ seq, end uint64 }
 	acked := map[uint64]ack{} // by offset
-	const rounds = 24
 	for round := range rounds {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, fmt.Sprintf("WAL_CRASH_GEN=%d", round+1))
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, fmt.Sprintf("WAL_CRASH_GEN=%d", round+1),
+			fmt.Sprintf("%s=%d", crashSegmentEnv, segment))
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		cmd.Stderr = os.Stderr
@@ -96,7 +115,7 @@ func TestCrash_KillDuringAppends(t *testing.T) {
 		// Kill after a random number of acknowledgements, or, one round in four, after a
 		// random delay that may fall inside Open's recovery.
 		sc := bufio.NewScanner(stdout)
-		killAfter := 1 + rng.IntN(400)
+		killAfter := 1 + rng.IntN(maxAcks)
 		delay := 5 * time.Second // a backstop: no round can hang the test
 		if round%4 == 3 {
 			delay = time.Duration(rng.IntN(150)) * time.Millisecond
@@ -125,7 +144,7 @@ func TestCrash_KillDuringAppends(t *testing.T) {
 		}
 
 		// Every acknowledged record is present, intact and where Append said.
-		l, err := wal.Open(dir, crashOpts)
+		l, err := wal.Open(dir, crashOpts(segment))
 		require.NoError(t, err, "round %d", round)
 		found := 0
 		r, err := l.NewReader(0)
@@ -151,5 +170,14 @@ func TestCrash_KillDuringAppends(t *testing.T) {
 		acked[p.Offset] = ack{seq: uint64(round)<<20 | 1<<62, end: p.End}
 		require.NoError(t, l.Close())
 		t.Logf("round %d: %d acks this round, %d in total, log end %d", round, n, len(acked), end)
+	}
+	var sizes []int64
+	for _, seg := range segments(t, dir) {
+		fi, err := os.Stat(seg)
+		require.NoError(t, err)
+		sizes = append(sizes, fi.Size())
+	}
+	if len(sizes) <= 16 {
+		t.Logf("segment sizes: %v", sizes) // early seals show as sealed segments just over 1 MiB
 	}
 }
