@@ -26,6 +26,8 @@ import (
 
 	"github.com/stemedb/stemedb/api"
 	"github.com/stemedb/stemedb/assertion"
+	"github.com/stemedb/stemedb/node"
+	"github.com/stemedb/stemedb/node/nodetest"
 	"github.com/stemedb/stemedb/wal"
 )
 
@@ -39,9 +41,11 @@ func percentile(xs []time.Duration, p float64) time.Duration {
 
 // benchWriteToVisible measures (b): 64 writers, each posting a signed assert and then
 // reading it back with min_offset; the latency is from the POST to the visible answer.
-func benchWriteToVisible(t *testing.T) {
+func benchWriteToVisible(t *testing.T, cfg node.Config) {
 	const writers, perWriter = 64, 150
-	_, _, srv := startNodeURL(t, t.TempDir())
+	cfg.DataDir = t.TempDir()
+	n, srv := nodetest.Start(t, cfg)
+	defer asServeRuns(n)()
 	keys := make([]ed25519.PrivateKey, writers)
 	bodies := make([][][]byte, writers)
 	for w := range writers {
@@ -97,7 +101,8 @@ func benchWriteToVisible(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	fmt.Printf("\n(b) write -> visible, %d concurrent writers (assert, then query with min_offset)\n", writers)
+	fmt.Printf("\n(b) write -> visible, %d concurrent writers (assert, then query with min_offset; log flushes with %s, GOMAXPROCS=%d)\n",
+		writers, n.WAL().SyncMethod(), runtime.GOMAXPROCS(0))
 	fmt.Printf("  writes: %d in %v (%.0f/s); stale or missing answers: %d\n", len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(), stale.Load())
 	fmt.Printf("  latency p50 %v  p99 %v  max %v   (target p99 < 50ms)\n",
 		percentile(lat, 0.5).Round(time.Microsecond), percentile(lat, 0.99).Round(time.Microsecond), percentile(lat, 1).Round(time.Microsecond))
@@ -138,6 +143,7 @@ func benchQuery(t *testing.T) {
 	}
 	require.NoError(t, l.Close())
 	n, _, srv := startNodeURL(t, dir)
+	defer asServeRuns(n)()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	end := n.WAL().End()
@@ -183,14 +189,20 @@ func benchQuery(t *testing.T) {
 	}
 }
 
+// asServeRuns sets GOMAXPROCS as `stemedb serve` does for n (cmd/stemedb/serve.go):
+// one processor more than cores when the log flushes with fdatasync, none when it flushes
+// through io_uring, nothing when GOMAXPROCS is in the environment. It returns the undo.
+func asServeRuns(n *node.Node) func() {
+	if os.Getenv("GOMAXPROCS") != "" || n.WAL().SyncMethod() != "fdatasync" {
+		return func() {}
+	}
+	old := runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	return func() { runtime.GOMAXPROCS(old) }
+}
+
 // TestBenchTable prints the read path's tables (b) and (c) for `make bench`; (a) is in
 // materialize/.
 func TestBenchTable(t *testing.T) {
-	// As `stemedb serve` runs unless GOMAXPROCS is set (cmd/stemedb/serve.go): one
-	// processor more than cores, so that the log's fdatasync does not idle a core.
-	if os.Getenv("GOMAXPROCS") == "" {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1))
-	}
-	benchWriteToVisible(t)
+	benchWriteToVisible(t, node.Config{})
 	benchQuery(t)
 }
