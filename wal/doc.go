@@ -133,10 +133,10 @@
 //
 // What it is worth depends on what else wants the CPU. Measured on the 2-core
 // development VM: behind the HTTP server, whose signature checks keep both cores busy
-// (server's TestBenchTable, 64 clients), durable asserts ran at 0.81-0.87x the rate of a
-// handler that skips the log, against 0.66x with fdatasync at the same GOMAXPROCS and
-// 0.70-0.80x with fdatasync and one processor more than cores (what stemedb serve then
-// sets). A bare log with appenders that do nothing else (wal's TestBenchTable) loses to
+// (server's TestBenchTable, 64 clients), durable asserts ran at 0.81-0.86x the rate of a
+// handler that skips the log (medians of five rounds, four runs), against 0.71-0.79x in
+// the same runs with fdatasync and one processor more than cores (what stemedb serve
+// then sets), and 0.66x with fdatasync at the same GOMAXPROCS (one earlier run). A bare log with appenders that do nothing else (wal's TestBenchTable) loses to
 // the extra hop through the kernel worker: one appender 7.2k/s against 8.8k/s, 16
 // appenders 87k/s against 112k/s, 64 appenders 211k/s against 267k/s (one run of
 // TestBenchTable; both rows over preallocated segments).

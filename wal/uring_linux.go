@@ -22,7 +22,7 @@ import (
 // that left 10-15% of the CPU idle with ten times the context switches of a handler that
 // skips the log. With the fsync replaced by a sleep of similar length (measuring only
 // the group commit) the server ran at 0.95x that handler; with fdatasync at 0.66x
-// (GOMAXPROCS=2) or 0.70-0.80x (3); through the ring at 0.81-0.87x (package doc). Through
+// (GOMAXPROCS=2) or 0.71-0.79x (3); through the ring at 0.81-0.86x (package doc). Through
 // the ring the flush runs in a kernel worker, and the committer parks like a goroutine
 // waiting for a socket.
 //
