@@ -2,7 +2,6 @@ package materialize
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -164,7 +163,7 @@ func (m *Materializer) prepareBackfill(ctx context.Context, lenses []string, aft
 	}
 
 	t0 := time.Now()
-	tx, err := m.db.ReadDB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := m.db.BeginRead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}

@@ -2,7 +2,6 @@ package materialize
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -48,7 +47,7 @@ func (m *Materializer) prepareDirty(ctx context.Context, after int64) (*prepared
 		return &prepared{last: after, exhausted: true}, nil
 	}
 	t0 := time.Now()
-	tx, err := m.db.ReadDB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := m.db.BeginRead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read dirty groups: %w", err)
 	}

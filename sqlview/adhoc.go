@@ -7,7 +7,6 @@ package sqlview
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 )
@@ -74,7 +73,7 @@ func (db *DB) QueryOnTheFly(ctx context.Context, p QueryParams, resolve ResolveF
 		return subject > after.Subject || subject == after.Subject && rank > after.Rank
 	}
 
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginRead(ctx)
 	if err != nil {
 		return Page{}, fmt.Errorf("query on the fly: %w", err)
 	}
@@ -135,7 +134,7 @@ func (db *DB) LoadMatchingGroups(ctx context.Context, subject, predicate string,
 	if limit < 1 {
 		return nil, false, fmt.Errorf("load matching groups: limit %d is below 1", limit)
 	}
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginRead(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("load matching groups: %w", err)
 	}
@@ -162,7 +161,7 @@ func (db *DB) LoadMatchingGroups(ctx context.Context, subject, predicate string,
 // LoadAssertions returns the assertions with the given row ids (Candidate.ID), in that
 // order, with their current signatures and votes, read in one snapshot.
 func (db *DB) LoadAssertions(ctx context.Context, ids []int64) ([]Assertion, error) {
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginRead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load assertions: %w", err)
 	}

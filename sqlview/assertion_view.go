@@ -187,7 +187,7 @@ func objectFromSQL(typ string, v any) (assertion.Object, error) {
 // vote counts, read in one snapshot from the read pool. An unknown hash gives
 // ErrNotFound.
 func (db *DB) GetAssertion(ctx context.Context, h assertion.Hash) (*Assertion, error) {
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginRead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("get assertion %s: %w", h, err)
 	}

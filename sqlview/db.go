@@ -123,6 +123,8 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	rstmts readStmts // statements prepared on the read pool (see ReadTx)
+
 	// Owned by the writer goroutine.
 	stmts   map[string]*sql.Stmt
 	lensIDs map[string]int64
@@ -252,6 +254,7 @@ func (db *DB) Close() error {
 		for _, st := range db.stmts {
 			st.Close()
 		}
+		db.rstmts.close()
 		// Statistics for the planner, as SQLite advises at close, bounded so that it
 		// stays quick on a big file; the package's own hot queries pin their join order
 		// and do not depend on them. Then a clean shutdown leaves an empty WAL behind.

@@ -21,6 +21,8 @@
 //   - Readers (DB.ReadDB): Options.ReadConns connections with query_only=1, so no SQL
 //     given to them can write. WAL readers see a snapshot and never block the writer;
 //     keep their transactions short, since an open one holds back checkpoints.
+//     DB.BeginRead gives a read transaction whose statements are prepared once per
+//     connection and reused (ReadTx); the package's own reads use it.
 //   - A checkpointer: one connection that runs PASSIVE checkpoints in the background, at
 //     most once per Options.CheckpointInterval while writes come in (see checkpoint.go).
 //     The writer's wal_autocheckpoint is only a backstop.

@@ -64,7 +64,7 @@ func (db *DB) QueryWinners(ctx context.Context, p QueryParams) (Page, error) {
 		}
 	}
 
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginRead(ctx)
 	if err != nil {
 		return Page{}, fmt.Errorf("query winners: %w", err)
 	}
