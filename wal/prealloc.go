@@ -116,6 +116,15 @@ func (p *preparer) prepare() (*os.File, error) {
 			discard(f)
 			return nil, fmt.Errorf("prepare segment: %w", err)
 		}
+		// Write each chunk back before the next: one fsync of the whole file at the end
+		// queued 64 MiB of writeback at once and the log's own fsyncs waited behind it.
+		// Measured with 16 appenders over 3 s spanning two preparations: the slowest
+		// append took 36-37 ms without this, 4.2-4.6 ms with it; the price is a p99 of
+		// ~560 µs instead of ~335 µs while a preparation runs.
+		if err := writeBack(f, off, n); err != nil {
+			discard(f)
+			return nil, fmt.Errorf("prepare segment: %w", err)
+		}
 	}
 	if err := f.Sync(); err != nil {
 		discard(f)
