@@ -80,9 +80,11 @@ func (lr *lensRows) backfilled(name string, r host.Resolver, err error) {
 // interrupted backfill (one with a durable cursor) resumes by itself; until it finishes,
 // their queries are answered on the fly.
 //
-// Not covered: an upload whose backfill had not yet recorded its cursor when the process
-// stopped (a window of milliseconds after the upload's answer) is taken as complete.
-// Closing it needs the module hash a lens's rows were built with stored with the rows.
+// An upload records its backfill's cursor before it installs the version
+// (recordedUploads), so one whose backfill had not started when the process stopped
+// resumes too. Not covered: a power cut that loses that record (the views commit with
+// synchronous=NORMAL) while the registry keeps the upload; closing it needs the module
+// hash a lens's rows were built with stored with the rows.
 func (s *lensSync) start(ctx context.Context, views *sqlview.DB) error {
 	uploads := s.apply(ctx)
 	cursors, err := sqlview.BackfillCursors(ctx, views.ReadDB())

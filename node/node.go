@@ -184,7 +184,7 @@ func (n *Node) open(ctx context.Context) error {
 		DefaultLens:    cfg.DefaultLens,
 		Status:         n.status,
 		Logger:         cfg.Logger,
-		Registry:       n.lenses,
+		Registry:       recordedUploads{Registry: n.lenses, views: n.views, log: n.log},
 		LensRows:       n.sync,
 		AdminToken:     adminToken,
 		MaxModuleBytes: int64(cfg.MaxModuleBytes),

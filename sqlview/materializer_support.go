@@ -99,6 +99,21 @@ func SetBackfillCursor(ctx context.Context, tx *Tx, lens string, after int64) er
 	return nil
 }
 
+// AddBackfillCursor records that a backfill of lens is due, at 0, unless one is already
+// recorded (whose progress it keeps). It reports whether it added the record.
+func AddBackfillCursor(ctx context.Context, tx *Tx, lens string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO state (key, value) VALUES (?1, 0)
+		ON CONFLICT (key) DO NOTHING`, backfillKeyPrefix+lens)
+	if err != nil {
+		return false, fmt.Errorf("add backfill cursor of %s: %w", lens, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("add backfill cursor of %s: %w", lens, err)
+	}
+	return n == 1, nil
+}
+
 // DeleteBackfillCursor records that lens has no backfill in progress.
 func DeleteBackfillCursor(ctx context.Context, tx *Tx, lens string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM state WHERE key = ?1`, backfillKeyPrefix+lens); err != nil {
