@@ -41,16 +41,18 @@ func (u recordedUploads) Upload(ctx context.Context, name string, wasm []byte, m
 		return plugins.Info{}, fmt.Errorf("upload lens %q: record its backfill: %w", name, err)
 	}
 	info, err := u.Registry.Upload(ctx, name, wasm, materialized)
+	// The version may be installed by now: what follows must not stop with the caller.
+	wctx := context.WithoutCancel(ctx)
 	if err == nil && info.Name != canonical {
 		// A deleted lens's name in another spelling: the registry kept the first
 		// spelling, which Canonical does not give for a deleted lens. Move the record.
-		if werr := u.views.Write(context.WithoutCancel(ctx), func(tx *sqlview.Tx) error {
+		if werr := u.views.Write(wctx, func(tx *sqlview.Tx) error {
 			if added {
-				if err := sqlview.DeleteBackfillCursor(ctx, tx, canonical); err != nil {
+				if err := sqlview.DeleteBackfillCursor(wctx, tx, canonical); err != nil {
 					return err
 				}
 			}
-			_, err := sqlview.AddBackfillCursor(ctx, tx, info.Name)
+			_, err := sqlview.AddBackfillCursor(wctx, tx, info.Name)
 			return err
 		}); werr != nil {
 			u.log.Warn("recording a lens's backfill", "lens", info.Name, "err", werr)
@@ -62,8 +64,8 @@ func (u recordedUploads) Upload(ctx context.Context, name string, wasm []byte, m
 		// of the live version after a restart, where deleting it could drop the record
 		// of a backfill that a concurrent upload started meanwhile.
 		if _, exists := u.Registry.Canonical(canonical); !exists {
-			if derr := u.views.Write(context.WithoutCancel(ctx), func(tx *sqlview.Tx) error {
-				return sqlview.DeleteBackfillCursor(ctx, tx, canonical)
+			if derr := u.views.Write(wctx, func(tx *sqlview.Tx) error {
+				return sqlview.DeleteBackfillCursor(wctx, tx, canonical)
 			}); derr != nil {
 				return plugins.Info{}, fmt.Errorf("%w (and taking back its backfill record: %w)", err, derr)
 			}
