@@ -129,6 +129,9 @@
 // whole file has completed, and its result is checked. Where io_uring is missing or
 // refused (kernels before 5.4, kernel.io_uring_disabled, container seccomp profiles)
 // Open logs why at Info and falls back to fdatasync; Options.NoIOUring chooses that.
+// A ring that fails later without having flushed (submission, waiting, a completion
+// saying the flush did not run) is dropped with a Warn and that flush is done with
+// fdatasync; a flush that ran and failed fails the log as before, never retried.
 // SyncMethod reports which is in use.
 //
 // What it is worth depends on what else wants the CPU. Measured on the 2-core

@@ -143,3 +143,17 @@ func TestLog_BrokenRingFallsBackToFdatasync(t *testing.T) {
 	defer l.Close()
 	require.Greater(t, l.End(), p.End)
 }
+
+func TestRingSyncer_OnlyErrorsOfTheRingAreRetried(t *testing.T) {
+	for _, tc := range []struct {
+		errno syscall.Errno
+		retry bool
+	}{
+		{syscall.EAGAIN, true}, {syscall.ECANCELED, true}, {syscall.EINTR, true},
+		{syscall.ENOMEM, true}, {syscall.EBUSY, true},
+		{syscall.EIO, false}, {syscall.ENOSPC, false}, {syscall.EDQUOT, false},
+		{syscall.EROFS, false}, {syscall.EINVAL, false}, {syscall.EBADF, false},
+	} {
+		require.Equal(t, tc.retry, notRun(tc.errno), "%v", tc.errno)
+	}
+}

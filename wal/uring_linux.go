@@ -144,9 +144,26 @@ func (r *ringSyncer) dataSync(f *os.File) error {
 		return fmt.Errorf("fdatasync %s: %w", f.Name(), &ringError{err})
 	}
 	if res < 0 {
-		return fmt.Errorf("fdatasync %s: %w", f.Name(), syscall.Errno(-res))
+		errno := syscall.Errno(-res)
+		if notRun(errno) {
+			return fmt.Errorf("fdatasync %s: %w", f.Name(), &ringError{errno})
+		}
+		return fmt.Errorf("fdatasync %s: %w", f.Name(), errno)
 	}
 	return nil
+}
+
+// notRun reports whether a completion's error says that the ring did not get the flush
+// done (no worker, cancelled, interrupted, out of memory) rather than that the flush
+// failed. Only then may the flush be done again another way: after a failed flush
+// (EIO, ENOSPC, ...) the kernel may have dropped the dirty pages, and a second one would
+// report success for data that never reached the disk.
+func notRun(errno syscall.Errno) bool {
+	switch errno {
+	case syscall.EAGAIN, syscall.ECANCELED, syscall.EINTR, syscall.ENOMEM, syscall.EBUSY:
+		return true
+	}
+	return false
 }
 
 // submit queues one IORING_OP_FSYNC (datasync) for fd and enters it into the kernel.
