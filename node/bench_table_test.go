@@ -189,14 +189,14 @@ func benchQuery(t *testing.T) {
 	}
 }
 
-// asServeRuns sets GOMAXPROCS as `stemedb serve` does for n (cmd/stemedb/serve.go):
-// one processor more than cores when the log flushes with fdatasync, none when it flushes
-// through io_uring, nothing when GOMAXPROCS is in the environment. It returns the undo.
+// asServeRuns sets GOMAXPROCS as `stemedb serve` does for n (cmd/stemedb/serve.go): the
+// processors the log's committer holds are added, unless GOMAXPROCS is in the
+// environment. It returns the undo.
 func asServeRuns(n *node.Node) func() {
-	if os.Getenv("GOMAXPROCS") != "" || n.WAL().SyncMethod() != "fdatasync" {
+	if os.Getenv("GOMAXPROCS") != "" {
 		return func() {}
 	}
-	old := runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	old := runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + n.WAL().HeldProcs())
 	return func() { runtime.GOMAXPROCS(old) }
 }
 

@@ -188,15 +188,11 @@ func withProcs(n int, f func()) {
 //
 // Everything runs in one process on one machine: 64 keep-alive clients post claims that
 // were signed before timing. The durable rows write through a real log. Processors are
-// set as `stemedb serve` sets them: GOMAXPROCS is left alone when the log flushes
-// through io_uring, and raised by one for the fdatasync row (unless GOMAXPROCS is set
-// in the environment, which then applies to every row).
+// set as `stemedb serve` sets them, from the log's HeldProcs: left alone when it flushes
+// through io_uring, one more for the fdatasync row (unless GOMAXPROCS is set in the
+// environment, which then applies to every row).
 func TestBenchTable(t *testing.T) {
 	const clients, n, rounds = 64, 20000, 5
-	plusOne := 0
-	if os.Getenv("GOMAXPROCS") == "" {
-		plusOne = runtime.GOMAXPROCS(0) + 1
-	}
 	bodies := presign(t, n*rounds*3)
 	batches := batchBodies(t, 200*rounds, 100)
 
@@ -206,10 +202,16 @@ func TestBenchTable(t *testing.T) {
 	thread, err := wal.Open(t.TempDir(), wal.Options{NoIOUring: true})
 	require.NoError(t, err)
 	defer thread.Close()
-	threadProcs := 0
+	// procs is the GOMAXPROCS `stemedb serve` runs with l (0: leave it as it is).
+	procs := func(l *wal.Log) int {
+		if os.Getenv("GOMAXPROCS") != "" {
+			return 0
+		}
+		return runtime.GOMAXPROCS(0) + l.HeldProcs()
+	}
+	ringProcs, threadProcs := procs(ring), procs(thread)
 	if ring.SyncMethod() == "fdatasync" {
 		t.Log("io_uring is unavailable here: both durable rows flush with fdatasync")
-		threadProcs = plusOne
 	}
 	durableURL := newBenchServer(t, ring) + "/v1/assert"
 	threadURL := newBenchServer(t, thread) + "/v1/assert"
@@ -220,10 +222,10 @@ func TestBenchTable(t *testing.T) {
 	var raw []float64
 	for r := range rounds {
 		chunk := func(k int) [][]byte { return bodies[(3*r+k)*n : (3*r+k+1)*n] }
-		withProcs(threadProcs, func() { verifyOnly.measure(t, verifyURL, chunk(0), clients, 1) })
-		withProcs(threadProcs, func() { durable.measure(t, durableURL, chunk(1), clients, 1) })
-		withProcs(plusOne, func() { durableThread.measure(t, threadURL, chunk(2), clients, 1) })
-		withProcs(threadProcs, func() {
+		withProcs(ringProcs, func() { verifyOnly.measure(t, verifyURL, chunk(0), clients, 1) })
+		withProcs(ringProcs, func() { durable.measure(t, durableURL, chunk(1), clients, 1) })
+		withProcs(threadProcs, func() { durableThread.measure(t, threadURL, chunk(2), clients, 1) })
+		withProcs(ringProcs, func() {
 			batch.measure(t, batchURL, batches[r*200:(r+1)*200], clients, 100)
 			raw = append(raw, rawVerifyRate(40000))
 		})
@@ -235,7 +237,7 @@ func TestBenchTable(t *testing.T) {
 	verifyOnly.row("decode+verify-only handler (req/s)", nil, "")
 	durable.row("durable single asserts (req/s), "+ring.SyncMethod(), verifyOnly.rates,
 		fmt.Sprintf("target >= 0.80; p50 %.2f ms", median(durable.p50ms)))
-	durableThread.row(fmt.Sprintf("  same, fdatasync, GOMAXPROCS=%d", max(plusOne, runtime.GOMAXPROCS(0))), verifyOnly.rates,
+	durableThread.row(fmt.Sprintf("  same, fdatasync, GOMAXPROCS=%d", max(threadProcs, runtime.GOMAXPROCS(0))), verifyOnly.rates,
 		fmt.Sprintf("p50 %.2f ms", median(durableThread.p50ms)))
 	fmt.Printf("%-42s %11.0f %8s\n", "raw Ed25519 verify, all cores (sig/s)", rv, "1.00")
 	batch.row("durable batches of 100 (assertions/s)", raw, "target >= 0.80")

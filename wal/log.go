@@ -232,6 +232,17 @@ func (l *Log) SyncMethod() string {
 	return "fdatasync"
 }
 
+// HeldProcs is how many Go processors the committer keeps from other goroutines while
+// it flushes: 1 with fdatasync, which holds its processor for the whole flush until the
+// scheduler takes it back, and 0 through io_uring. A program whose CPU is busy with
+// other work can add it to GOMAXPROCS (stemedb serve does; see the package doc).
+func (l *Log) HeldProcs() int {
+	if l.ringOn.Load() {
+		return 0
+	}
+	return 1
+}
+
 // publish makes end the new durable end and wakes every waiting Reader.
 func (l *Log) publish(end uint64) {
 	old := l.durable.Swap(&durableState{end: end, ch: make(chan struct{})})

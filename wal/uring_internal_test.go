@@ -91,6 +91,7 @@ func TestLog_SyncMethods(t *testing.T) {
 			l, err := Open(dir, tc.opts)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, l.SyncMethod())
+			require.Equal(t, map[string]int{"io_uring": 0, "fdatasync": 1}[tc.want], l.HeldProcs())
 			ctx := context.Background()
 			var last Position
 			for i := range 50 {
@@ -132,6 +133,7 @@ func TestLog_BrokenRingFallsBackToFdatasync(t *testing.T) {
 	p, err := l.Append(ctx, []byte("after"))
 	require.NoError(t, err)
 	require.Equal(t, "fdatasync", l.SyncMethod())
+	require.Equal(t, 1, l.HeldProcs())
 	require.Contains(t, logs.String(), "io_uring failed")
 	require.Contains(t, logs.String(), "bad file descriptor")
 	_, err = l.Append(ctx, []byte("later"))

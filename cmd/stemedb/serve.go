@@ -97,13 +97,13 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOMAXPROCS") == "" && n.WAL().SyncMethod() == "fdatasync" {
+	if os.Getenv("GOMAXPROCS") == "" {
 		// Without io_uring the log's committer sits in fdatasync holding a processor
 		// until the scheduler takes it back, which on a 2-core machine idled a fifth of
 		// the CPU that signature verification needs. One processor more than cores
 		// measured 0.64x -> 0.76-0.78x of a verify-only handler (see wal's package doc).
 		// GOMAXPROCS in the environment wins.
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + n.WAL().HeldProcs())
 	}
 	ln, err := n.Listen()
 	if err != nil {
