@@ -272,7 +272,7 @@ type jsonSink struct {
 }
 
 func (s *jsonSink) Columns(names []string) error {
-	s.cols = appendJSONStrings(nil, names)
+	s.cols = appendJSONArray(nil, names)
 	return nil
 }
 
@@ -281,28 +281,19 @@ func (s *jsonSink) Row(values []any) error {
 		s.rows = append(s.rows, ',')
 	}
 	s.n++
-	s.rows = appendJSONRow(s.rows, values)
+	s.rows = appendJSONArray(s.rows, values)
 	return nil
 }
 
-func appendJSONStrings(dst []byte, names []string) []byte {
+// appendJSONArray appends xs as a JSON array, each element as readonly.AppendJSON
+// writes it: the column names and each row of a JSON answer.
+func appendJSONArray[T any](dst []byte, xs []T) []byte {
 	dst = append(dst, '[')
-	for i, n := range names {
+	for i, x := range xs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = readonly.AppendJSON(dst, n)
-	}
-	return append(dst, ']')
-}
-
-func appendJSONRow(dst []byte, values []any) []byte {
-	dst = append(dst, '[')
-	for i, v := range values {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = readonly.AppendJSON(dst, v)
+		dst = readonly.AppendJSON(dst, x)
 	}
 	return append(dst, ']')
 }
@@ -385,14 +376,14 @@ func (s *ndjsonSink) start() {
 func (s *ndjsonSink) Columns(names []string) error {
 	s.start()
 	s.line = append(s.line[:0], `{"columns":`...)
-	s.line = appendJSONStrings(s.line, names)
+	s.line = appendJSONArray(s.line, names)
 	s.line = append(s.line, "}\n"...)
 	_, err := s.bw.Write(s.line)
 	return err
 }
 
 func (s *ndjsonSink) Row(values []any) error {
-	s.line = appendJSONRow(s.line[:0], values)
+	s.line = appendJSONArray(s.line[:0], values)
 	s.line = append(s.line, '\n')
 	_, err := s.bw.Write(s.line)
 	return err
