@@ -45,17 +45,11 @@ func signed(c assertion.Claim, ts uint64, agents ...string) assertion.Record {
 }
 
 func vote(c assertion.Claim, who string, v int8, ts uint64) assertion.Record {
-	h := c.Hash()
-	return assertion.Record{Kind: assertion.KindVote, Vote: assertion.Vote{
-		Assertion: h, Agent: agent(who), Value: v, Timestamp: ts,
-		Sig: sig(key(who), assertion.VoteMessage(h, v, ts))}}
+	return assertion.Record{Kind: assertion.KindVote, Vote: assertion.SignVote(key(who), c.Hash(), v, ts)}
 }
 
 func retract(c assertion.Claim, who string, ts uint64) assertion.Record {
-	h := c.Hash()
-	return assertion.Record{Kind: assertion.KindRetract, Retraction: assertion.Retraction{
-		Assertion: h, Agent: agent(who), Timestamp: ts,
-		Sig: sig(key(who), assertion.RetractMessage(h, ts))}}
+	return assertion.Record{Kind: assertion.KindRetract, Retraction: assertion.SignRetraction(key(who), c.Hash(), ts)}
 }
 
 func sig(k ed25519.PrivateKey, msg []byte) (s assertion.Sig) {
